@@ -1,0 +1,195 @@
+// Package db opens Herald's database, SQLite (the embedded default) or
+// PostgreSQL (for more than one process), and hides the few places where the
+// two differ. Both engines take the same SQL text with $1-style placeholders;
+// the schema is kept parallel, one migration directory per engine.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"               // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Engine names a database engine.
+type Engine string
+
+// The engines Herald runs on.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Querier is what *sql.DB and *sql.Tx have in common, so store methods can
+// run inside or outside a transaction.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is an open database. On SQLite, writes go through a single connection
+// (SQLite has one writer; queuing in Go is cheaper than busy-waiting in the
+// engine) and reads through a pool. On PostgreSQL both are the same pool.
+type DB struct {
+	Engine Engine
+	write  *sql.DB
+	read   *sql.DB
+}
+
+// Options says where the data lives.
+type Options struct {
+	// URL selects PostgreSQL when it starts with postgres:// or postgresql://.
+	URL string
+	// DataDir holds the SQLite file when URL is empty or a sqlite path.
+	DataDir string
+	// MaxConns caps the PostgreSQL pool (0: 32).
+	MaxConns int
+}
+
+// Open connects to the database named by opts. It does not migrate.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	var (
+		d   *DB
+		err error
+	)
+	if IsPostgresURL(opts.URL) {
+		d, err = openPostgres(opts)
+	} else {
+		d, err = openSQLite(opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := d.write.PingContext(ctx); err != nil {
+		_ = d.Close()
+		return nil, fmt.Errorf("db: ping %s: %w", d.Engine, err)
+	}
+	return d, nil
+}
+
+// IsPostgresURL reports whether u names a PostgreSQL server.
+func IsPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+func openPostgres(opts Options) (*DB, error) {
+	pool, err := sql.Open("pgx", opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("db: open postgres: %w", err)
+	}
+	n := opts.MaxConns
+	if n <= 0 {
+		n = 32
+	}
+	pool.SetMaxOpenConns(n)
+	pool.SetMaxIdleConns(n)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{Engine: Postgres, write: pool, read: pool}, nil
+}
+
+// sqlitePragmas are set on every SQLite connection. synchronous=FULL because
+// an accepted message must survive a power cut; with group commits it costs
+// nothing measurable (see docs/benchmarks.md).
+var sqlitePragmas = []string{
+	"busy_timeout(10000)",
+	"journal_mode(WAL)",
+	"foreign_keys(ON)",
+	"synchronous(FULL)",
+}
+
+func openSQLite(opts Options) (*DB, error) {
+	path := strings.TrimPrefix(strings.TrimPrefix(opts.URL, "sqlite://"), "file:")
+	if path == "" {
+		dir := opts.DataDir
+		if dir == "" {
+			dir = "herald-data"
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("db: data dir: %w", err)
+		}
+		path = filepath.Join(dir, "herald.db")
+	}
+	q := url.Values{}
+	for _, p := range sqlitePragmas {
+		q.Add("_pragma", p)
+	}
+	q.Set("_time_format", "sqlite")
+	base := "file:" + path + "?" + q.Encode()
+
+	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("db: open sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+
+	read, err := sql.Open("sqlite", base+"&mode=ro")
+	if err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("db: open sqlite reader: %w", err)
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	return &DB{Engine: SQLite, write: write, read: read}, nil
+}
+
+// Close closes every connection.
+func (d *DB) Close() error {
+	err := d.write.Close()
+	if d.read != d.write {
+		err = errors.Join(err, d.read.Close())
+	}
+	return err
+}
+
+// Write is the handle for statements that change data.
+func (d *DB) Write() *sql.DB { return d.write }
+
+// Read is the handle for queries. On SQLite it never waits for the writer.
+func (d *DB) Read() *sql.DB { return d.read }
+
+// InTx runs fn in a write transaction and commits when fn returns nil. On
+// SQLite the transaction starts IMMEDIATE, so it never fails half-way for
+// want of the write lock.
+func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint failure on
+// either engine. Callers that must say which value was taken look it up in
+// the same transaction first; this is the backstop for a concurrent writer.
+func IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		return liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE ||
+			liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
