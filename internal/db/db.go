@@ -127,19 +127,13 @@ func openSQLite(opts Options) (*DB, error) {
 	q.Set("_time_format", "sqlite")
 	base := "file:" + path + "?" + q.Encode()
 
-	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("db: open sqlite: %w", err)
-	}
+	drv := &sqlite.Driver{}
+	write := sql.OpenDB(cachingConnector{dsn: base + "&_txlock=immediate", drv: drv})
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 
-	read, err := sql.Open("sqlite", base+"&mode=ro")
-	if err != nil {
-		_ = write.Close()
-		return nil, fmt.Errorf("db: open sqlite reader: %w", err)
-	}
+	read := sql.OpenDB(cachingConnector{dsn: base + "&mode=ro", drv: drv})
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	return &DB{Engine: SQLite, write: write, read: read}, nil
@@ -168,10 +162,18 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
+	// Roll back on every way out but a commit, a panic included, so a
+	// failed caller never leaves the write lock held.
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
+	committed = true
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("db: commit: %w", err)
 	}

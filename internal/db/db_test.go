@@ -105,3 +105,38 @@ func TestConsentLedgerIsAppendOnly(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
+
+// On SQLite a query whose rows are still open can run again (nested)
+// without the two uses sharing one cached prepared statement. (PostgreSQL
+// runs one query at a time per connection, so Herald never nests there.)
+func TestNestedUseOfTheSameQueryOnSQLite(t *testing.T) {
+	t.Parallel()
+	func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		for _, id := range []string{"a", "b", "c"} {
+			_, err := d.Write().ExecContext(ctx, `INSERT INTO accounts (id, name, created_at, updated_at) VALUES ($1, $1, $2, $2)`, id, now)
+			require.NoError(t, err)
+		}
+		const q = `SELECT id FROM accounts WHERE id >= $1 ORDER BY id`
+		err := d.InTx(ctx, func(tx *sql.Tx) error {
+			outer, err := tx.QueryContext(ctx, q, "a")
+			require.NoError(t, err)
+			defer outer.Close()
+			var seen []string
+			for outer.Next() {
+				var id string
+				require.NoError(t, outer.Scan(&id))
+				var inner int
+				require.NoError(t, tx.QueryRowContext(ctx, `SELECT count(*) FROM (`+q+`) x`, id).Scan(&inner))
+				var again string
+				require.NoError(t, tx.QueryRowContext(ctx, q, id).Scan(&again))
+				require.Equal(t, id, again)
+				seen = append(seen, id)
+			}
+			require.Equal(t, []string{"a", "b", "c"}, seen)
+			return outer.Err()
+		})
+		require.NoError(t, err)
+	}(t, dbtest.New(t, db.SQLite))
+}

@@ -1,0 +1,139 @@
+package account
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/heraldsms/herald/internal/db"
+	"github.com/heraldsms/herald/internal/id"
+	"github.com/heraldsms/herald/internal/problem"
+)
+
+// NumberKind says what a sender number sends.
+type NumberKind string
+
+// The kinds of sender number. An account has one number of kind "both", or
+// two: one "transactional" and one "marketing".
+const (
+	NumberBoth          NumberKind = "both"
+	NumberTransactional NumberKind = "transactional"
+	NumberMarketing     NumberKind = "marketing"
+)
+
+// Number is a sender number of an account.
+type Number struct {
+	ID        string     `json:"id"`
+	AccountID string     `json:"-"`
+	Phone     string     `json:"phone"`
+	Kind      NumberKind `json:"kind"`
+	MPS       float64    `json:"mps"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+const countSplitKinds = `
+SELECT count(DISTINCT kind) FROM sender_numbers
+WHERE account_id = $1 AND kind IN ('transactional', 'marketing')`
+
+// SplitConsent reports whether the account keeps consent per sender kind,
+// which it does when it has a transactional and a marketing number. With a
+// single number, opting in or out is all-or-nothing.
+func (s *Store) SplitConsent(ctx context.Context, accountID string) (bool, error) {
+	var n int
+	if err := s.db.Read().QueryRowContext(ctx, countSplitKinds, accountID).Scan(&n); err != nil {
+		return false, wrap("split consent", err)
+	}
+	return n == 2, nil
+}
+
+// NumberInput is a sender number as the operator sets it.
+type NumberInput struct {
+	Phone string     `json:"phone"`
+	Kind  NumberKind `json:"kind"`
+	MPS   float64    `json:"mps"`
+}
+
+// checkNumbers enforces the shapes an account's numbers may take: one
+// number for both kinds, or one transactional and one marketing.
+func checkNumbers(in []NumberInput) error {
+	kinds := map[NumberKind]int{}
+	for i, n := range in {
+		field := fmt.Sprintf("numbers[%d]", i)
+		switch n.Kind {
+		case NumberBoth, NumberTransactional, NumberMarketing:
+		default:
+			return problem.Invalidf("invalid_number_kind", field+".kind", "kind must be both, transactional or marketing")
+		}
+		if !e164.MatchString(n.Phone) {
+			return problem.Invalidf("invalid_phone", field+".phone", "a sender number must be in +[country code][number] form")
+		}
+		if n.MPS < 0 || n.MPS > 10000 {
+			return problem.Invalidf("invalid_mps", field+".mps", "mps must be between 0 (default 1) and 10000")
+		}
+		kinds[n.Kind]++
+	}
+	switch {
+	case len(in) == 0:
+		return nil
+	case len(in) == 1 && kinds[NumberBoth] == 1:
+		return nil
+	case len(in) == 2 && kinds[NumberTransactional] == 1 && kinds[NumberMarketing] == 1:
+		return nil
+	}
+	return problem.Invalidf("invalid_numbers", "numbers",
+		"an account has one number of kind both, or one transactional and one marketing number")
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// ReplaceNumbers sets an account's sender numbers, all at once.
+func (s *Store) ReplaceNumbers(ctx context.Context, accountID string, in []NumberInput) ([]Number, error) {
+	if err := checkNumbers(in); err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	out := make([]Number, 0, len(in))
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sender_numbers WHERE account_id = $1`, accountID); err != nil {
+			return wrap("replace numbers", err)
+		}
+		for i, n := range in {
+			if n.MPS == 0 {
+				n.MPS = 1
+			}
+			num := Number{ID: id.New(id.Number), AccountID: accountID, Phone: n.Phone, Kind: n.Kind, MPS: n.MPS, CreatedAt: now}
+			_, err := tx.ExecContext(ctx, `INSERT INTO sender_numbers (id, account_id, phone, kind, mps, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6)`, num.ID, accountID, num.Phone, string(num.Kind), num.MPS, now)
+			if db.IsUniqueViolation(err) {
+				return problem.Conflictf("number_taken", fmt.Sprintf("numbers[%d].phone", i), "%s already sends for another account", n.Phone)
+			}
+			if err != nil {
+				return wrap("insert number", err)
+			}
+			out = append(out, num)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Numbers returns an account's sender numbers.
+func (s *Store) Numbers(ctx context.Context, accountID string) ([]Number, error) {
+	rows, err := s.db.Read().QueryContext(ctx,
+		`SELECT id, account_id, phone, kind, mps, created_at FROM sender_numbers WHERE account_id = $1 ORDER BY kind, id`, accountID)
+	if err != nil {
+		return nil, wrap("numbers", err)
+	}
+	defer rows.Close()
+	out := []Number{}
+	for rows.Next() {
+		var n Number
+		if err := rows.Scan(&n.ID, &n.AccountID, &n.Phone, &n.Kind, &n.MPS, &n.CreatedAt); err != nil {
+			return nil, wrap("numbers", err)
+		}
+		out = append(out, n)
+	}
+	return out, wrap0("numbers", rows.Err())
+}

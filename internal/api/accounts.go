@@ -1,0 +1,135 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/heraldsms/herald/internal/account"
+)
+
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p account.Principal) error {
+	a, err := s.Accounts.Get(r.Context(), p.AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) listPrograms(w http.ResponseWriter, r *http.Request, p account.Principal) error {
+	progs, err := s.Accounts.ListPrograms(r.Context(), p.AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": progs})
+	return nil
+}
+
+func (s *Server) createProgram(w http.ResponseWriter, r *http.Request, p account.Principal) error {
+	var in account.NewProgram
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	prog, err := s.Accounts.CreateProgram(r.Context(), p.AccountID, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, prog)
+	return nil
+}
+
+func (s *Server) getProgram(w http.ResponseWriter, r *http.Request, p account.Principal) error {
+	prog, err := s.Accounts.GetProgram(r.Context(), p.AccountID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, prog)
+	return nil
+}
+
+func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, p account.Principal) error {
+	keys, err := s.Accounts.ListKeys(r.Context(), p.AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": keys})
+	return nil
+}
+
+type newKeyRequest struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// createKey answers with the secret, once; only its hash is kept.
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p account.Principal) error {
+	var in newKeyRequest
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Role == "" {
+		in.Role = string(account.RoleAdmin)
+	}
+	role, err := account.ParseRole(in.Role)
+	if err != nil {
+		return err
+	}
+	k, secret, err := s.Accounts.CreateKey(r.Context(), p.AccountID, role, in.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, struct {
+		account.APIKey
+		Secret string `json:"secret"`
+	}{k, secret})
+	return nil
+}
+
+func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, p account.Principal) error {
+	if err := s.Accounts.RevokeKey(r.Context(), p.AccountID, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, _ account.Principal) error {
+	accts, err := s.Accounts.List(r.Context())
+	if err != nil {
+		return err
+	}
+	if accts == nil {
+		accts = []account.Account{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": accts})
+	return nil
+}
+
+type newAccountRequest struct {
+	Name           string `json:"name"`
+	BrandName      string `json:"brand_name"`
+	DefaultCountry string `json:"default_country"`
+	TimeZone       string `json:"time_zone"`
+}
+
+// createAccount makes an account and its first admin key, shown once.
+func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, _ account.Principal) error {
+	var in newAccountRequest
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	a, secret, err := s.Accounts.CreateAccount(r.Context(), account.NewAccount(in))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"account": a, "api_key": secret})
+	return nil
+}
+
+func (s *Server) getAccountAsOperator(w http.ResponseWriter, r *http.Request, _ account.Principal) error {
+	a, err := s.Accounts.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}

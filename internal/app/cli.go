@@ -1,0 +1,173 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/heraldsms/herald/internal/account"
+	"github.com/heraldsms/herald/internal/config"
+)
+
+const usage = `herald: SMS engagement for referral and loyalty programs
+
+Usage:
+  herald serve [--demo] [flags]             run the HTTP server and workers
+  herald migrate [flags]                    apply database migrations and exit
+  herald account create --name NAME [--json] create an account and its first admin API key
+  herald operator key [--json]              create an operator API key
+
+Every command takes the flags below; each also reads its HERALD_* variable.
+`
+
+// Env is what a command reads from and writes to, so tests can run
+// commands without a process of their own.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// Main runs the command named by args (without the program name) and
+// returns the process exit code.
+func Main(ctx context.Context, args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if err := run(ctx, args, env); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(env.Stderr, "herald:", err)
+		return 1
+	}
+	return 0
+}
+
+func run(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return errors.New("name a command")
+	}
+	switch cmd := strings.Join(args[:min(2, len(args))], " "); {
+	case args[0] == "serve":
+		return serve(ctx, args[1:], env)
+	case args[0] == "migrate":
+		return migrate(ctx, args[1:], env)
+	case cmd == "account create":
+		return accountCreate(ctx, args[2:], env)
+	case cmd == "operator key":
+		return operatorKey(ctx, args[2:], env)
+	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
+		fmt.Fprint(env.Stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(env.Stderr, usage)
+		return fmt.Errorf("unknown command %q", strings.Join(args, " "))
+	}
+}
+
+// setup parses flags, validates the config and opens the app.
+func setup(ctx context.Context, name string, args []string, env Env, extra func(*flag.FlagSet)) (*App, error) {
+	fs := flag.NewFlagSet("herald "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	cfg := config.Bind(fs, env.Getenv)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return Open(ctx, *cfg, newLogger(cfg, env.Stderr))
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	level, _ := cfg.Level()
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func serve(ctx context.Context, args []string, env Env) error {
+	a, err := setup(ctx, "serve", args, env, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Serve(ctx, func(addr string) {
+		a.Log.Info("listening", "addr", addr, "public_url", a.Config.PublicURL, "engine", a.DB.Engine)
+		if a.Config.Demo {
+			if err := a.announceDemo(ctx, env.Stdout); err != nil {
+				a.Log.Error("demo seed failed", "err", err)
+			}
+		}
+	})
+}
+
+func migrate(ctx context.Context, args []string, env Env) error {
+	a, err := setup(ctx, "migrate", args, env, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fmt.Fprintf(env.Stdout, "migrations applied on %s\n", a.DB.Engine)
+	return nil
+}
+
+func accountCreate(ctx context.Context, args []string, env Env) error {
+	var name string
+	var asJSON bool
+	a, err := setup(ctx, "account create", args, env, func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "name", "", "the account's name (required)")
+		fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if name == "" {
+		return errors.New("account create: --name is required")
+	}
+	acct, key, err := a.Accounts.CreateAccount(ctx, account.NewAccount{Name: name})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(env.Stdout).Encode(map[string]string{"account_id": acct.ID, "api_key": key})
+	}
+	fmt.Fprintf(env.Stdout, "account %s created\nAPI key (shown once): %s\n", acct.ID, key)
+	return nil
+}
+
+func operatorKey(ctx context.Context, args []string, env Env) error {
+	var asJSON bool
+	a, err := setup(ctx, "operator key", args, env, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	_, key, err := a.Accounts.CreateOperatorKey(ctx, "operator key")
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(env.Stdout).Encode(map[string]string{"api_key": key})
+	}
+	fmt.Fprintf(env.Stdout, "operator API key (shown once): %s\n", key)
+	return nil
+}
