@@ -1,0 +1,297 @@
+package sim
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/heraldsms/herald/internal/provider/twilio"
+)
+
+// step is one status callback still to post.
+type step struct {
+	status, errorCode string
+	token             string        // I-Twilio-Idempotency-Token; a duplicate shares its original's
+	after             time.Duration // wait before posting it
+}
+
+// job is the status-callback work of one accepted message: its steps, in
+// order, each posted only after the one before it was answered or given up,
+// so callbacks arrive in the order planned.
+type job struct {
+	msg        *Received // the stored message; its status moves as steps are reported
+	acct       account
+	url        string // the callback URL, without user info: what is requested and signed
+	user, pass string // Basic credentials the URL carried, as Twilio allows
+	service    string
+	steps      []step
+	next       int
+	attempt    int
+	due        time.Time
+	seq        uint64 // orders jobs due at the same instant
+}
+
+// plan draws a message's outcome from the mix and lists its callbacks. A
+// failed message never reached a carrier, so it reports failed alone;
+// otherwise sent comes first, then the outcome.
+func (s *Sim) plan() []step {
+	mix := s.cfg.Mix
+	final := step{status: "delivered"}
+	switch n := s.randIntN(max(mix.Delivered, 0) + max(mix.Undelivered, 0) + max(mix.Failed, 0)); {
+	case n < max(mix.Delivered, 0):
+	case n < max(mix.Delivered, 0)+max(mix.Undelivered, 0):
+		final = step{status: "undelivered", errorCode: mix.ErrorCodes[s.randIntN(len(mix.ErrorCodes))]}
+	default:
+		final = step{status: "failed", errorCode: mix.ErrorCodes[s.randIntN(len(mix.ErrorCodes))]}
+	}
+	steps := []step{final}
+	if final.status != "failed" {
+		steps = []step{{status: "sent"}, final}
+	}
+	return steps
+}
+
+// newJob prepares a message's callbacks, applying the ordering options.
+func newJob(m *Received, acct account, req sendRequest, steps []step, cfg Config, ids *idSource) *job {
+	if cfg.ShuffleCallbacks {
+		for i, j := 0, len(steps)-1; i < j; i, j = i+1, j-1 {
+			steps[i], steps[j] = steps[j], steps[i]
+		}
+	}
+	out := make([]step, 0, 2*len(steps))
+	for _, st := range steps {
+		st.token, st.after = ids.next(""), cfg.CallbackDelay
+		out = append(out, st)
+		if cfg.DuplicateCallbacks {
+			st.after = 0
+			out = append(out, st)
+		}
+	}
+	j := &job{msg: m, acct: acct, url: req.callback, service: req.service, steps: out}
+	if u, err := url.Parse(req.callback); err == nil && u.User != nil {
+		j.user = u.User.Username()
+		j.pass, _ = u.User.Password()
+		u.User = nil
+		j.url = u.String()
+	}
+	return j
+}
+
+// dispatcher posts status callbacks from a fixed pool of workers. Jobs wait
+// in a heap ordered by when they are due; one scheduler goroutine hands due
+// jobs to the workers. So thousands of messages a second cost heap entries,
+// not goroutines or timers.
+type dispatcher struct {
+	dispatcherConfig
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	queue jobHeap
+	seq   uint64
+	wake  chan struct{}
+	ready chan *job
+
+	pending atomic.Int64 // messages accepted whose callbacks are not all done
+}
+
+type dispatcherConfig struct {
+	http    *http.Client
+	log     *slog.Logger
+	now     func() time.Time
+	workers int
+	limit   int
+	retries int
+	backoff time.Duration
+	report  func(m *Received, status, errorCode string)
+}
+
+func newDispatcher(cfg dispatcherConfig) *dispatcher {
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &dispatcher{
+		dispatcherConfig: cfg, ctx: ctx, cancel: cancel,
+		wake: make(chan struct{}, 1), ready: make(chan *job),
+	}
+	d.wg.Go(d.schedule)
+	for range cfg.workers {
+		d.wg.Go(d.work)
+	}
+	return d
+}
+
+func (d *dispatcher) close() {
+	d.cancel()
+	d.wg.Wait()
+}
+
+// reserve takes a place in the queue for a message about to be accepted.
+func (d *dispatcher) reserve() bool {
+	if d.pending.Add(1) > int64(d.limit) {
+		d.pending.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (d *dispatcher) release() { d.pending.Add(-1) }
+
+// start queues a reserved job's first step.
+func (d *dispatcher) start(j *job) { d.after(j, j.steps[0].after) }
+
+func (d *dispatcher) after(j *job, wait time.Duration) {
+	d.mu.Lock()
+	j.due, j.seq = time.Now().Add(wait), d.seq
+	d.seq++
+	heap.Push(&d.queue, j)
+	first := d.queue[0] == j
+	d.mu.Unlock()
+	if first {
+		select {
+		case d.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// schedule hands each job to a worker when it falls due.
+func (d *dispatcher) schedule() {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var due *job
+		wait := time.Hour
+		d.mu.Lock()
+		if len(d.queue) > 0 {
+			if wait = time.Until(d.queue[0].due); wait <= 0 {
+				due = heap.Pop(&d.queue).(*job)
+			}
+		}
+		d.mu.Unlock()
+		if due != nil {
+			select {
+			case d.ready <- due:
+				continue
+			case <-d.ctx.Done():
+				return
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-d.ctx.Done():
+			return
+		case <-d.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+func (d *dispatcher) work() {
+	for {
+		select {
+		case <-d.ctx.Done():
+			return
+		case j := <-d.ready:
+			d.deliver(j)
+		}
+	}
+}
+
+// deliver posts a job's current step, then queues a retry or the next step.
+// The carrier's record moves on whether or not the callback landed, and a
+// step given up on does not hold back the ones after it.
+func (d *dispatcher) deliver(j *job) {
+	st := j.steps[j.next]
+	if j.attempt == 0 {
+		d.report(j.msg, st.status, st.errorCode)
+	}
+	if err := d.post(j, st); err != nil {
+		if d.ctx.Err() != nil {
+			return
+		}
+		if j.attempt < d.retries {
+			j.attempt++
+			d.after(j, d.backoff<<(j.attempt-1))
+			return
+		}
+		d.log.Warn("sim: status callback given up", slog.String("message_sid", j.msg.SID),
+			slog.String("status", st.status), slog.Int("attempts", j.attempt+1), slog.String("error", err.Error()))
+	}
+	j.next, j.attempt = j.next+1, 0
+	if j.next < len(j.steps) {
+		d.after(j, j.steps[j.next].after)
+		return
+	}
+	d.pending.Add(-1)
+}
+
+// post sends one status callback as Twilio does: form-encoded, signed with
+// the sub-account's token over the exact callback URL and every parameter.
+func (d *dispatcher) post(j *job, st step) error {
+	m := j.msg
+	form := url.Values{
+		"MessageSid": {m.SID}, "SmsSid": {m.SID}, "AccountSid": {j.acct.sid},
+		"To": {m.To}, "MessageStatus": {st.status}, "SmsStatus": {st.status}, "ApiVersion": {apiVersion},
+	}
+	if j.service != "" {
+		form.Set("MessagingServiceSid", j.service)
+	}
+	if m.From != j.service {
+		form.Set("From", m.From)
+	}
+	if st.errorCode != "" {
+		form.Set("ErrorCode", st.errorCode)
+	}
+	if st.status == "delivered" || st.status == "undelivered" {
+		form.Set("RawDlrDoneDate", d.now().UTC().Format("0601021504"))
+	}
+	req, err := http.NewRequestWithContext(d.ctx, http.MethodPost, j.url, strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", "TwilioProxy/1.1")
+	req.Header.Set(twilio.SignatureHeader, twilio.Sign(j.acct.token, j.url, form))
+	req.Header.Set("I-Twilio-Idempotency-Token", st.token)
+	if j.user != "" {
+		req.SetBasicAuth(j.user, j.pass)
+	}
+	resp, err := d.http.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("callback answered %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// jobHeap orders jobs by due time, then by when they were queued.
+type jobHeap []*job
+
+func (h jobHeap) Len() int { return len(h) }
+func (h jobHeap) Less(a, b int) bool {
+	if h[a].due.Equal(h[b].due) {
+		return h[a].seq < h[b].seq
+	}
+	return h[a].due.Before(h[b].due)
+}
+func (h jobHeap) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
+func (h *jobHeap) Push(x any)   { *h = append(*h, x.(*job)) }
+func (h *jobHeap) Pop() any {
+	old := *h
+	j := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return j
+}
