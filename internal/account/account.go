@@ -12,17 +12,21 @@ import (
 
 // Account is a business that runs a referral or loyalty program.
 type Account struct {
-	ID             string    `json:"id"`
-	Name           string    `json:"name"`
-	BrandName      string    `json:"brand_name"`
-	DefaultCountry string    `json:"default_country"`
-	TimeZone       string    `json:"time_zone"`
-	SMSEnabled     bool      `json:"sms_enabled"`
-	MonthlyLimit   int64     `json:"monthly_limit"`
-	SelfApproval   bool      `json:"self_approval"`
-	HelpText       string    `json:"help_text"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	ID             string `json:"id"`
+	Name           string `json:"name"`
+	BrandName      string `json:"brand_name"`
+	DefaultCountry string `json:"default_country"`
+	TimeZone       string `json:"time_zone"`
+	SMSEnabled     bool   `json:"sms_enabled"`
+	MonthlyLimit   int64  `json:"monthly_limit"`
+	SelfApproval   bool   `json:"self_approval"`
+	HelpText       string `json:"help_text"`
+	// AllowedCountries are the phone countries messages may go to.
+	AllowedCountries []string    `json:"allowed_countries"`
+	AutoReleaseQueue bool        `json:"auto_release_queue"`
+	Twilio           *TwilioInfo `json:"twilio,omitempty"`
+	CreatedAt        time.Time   `json:"created_at"`
+	UpdatedAt        time.Time   `json:"updated_at"`
 }
 
 // Brand is the name messages identify the sender by.
@@ -31,6 +35,16 @@ func (a Account) Brand() string {
 		return a.BrandName
 	}
 	return a.Name
+}
+
+// AllowsCountry reports whether messages may go to phones of a country.
+func (a Account) AllowsCountry(c string) bool {
+	for _, allowed := range a.AllowedCountries {
+		if allowed == c {
+			return true
+		}
+	}
+	return false
 }
 
 // Program is one referral or loyalty program of an account.

@@ -11,16 +11,24 @@ import (
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/id"
 	"github.com/heraldsms/herald/internal/problem"
+	"github.com/heraldsms/herald/internal/secret"
 )
 
 // Store reads and writes accounts, programs, keys and users.
 type Store struct {
-	db    *db.DB
-	clock clock.Clock
+	db      *db.DB
+	clock   clock.Clock
+	secrets *secret.Box
 }
 
 // NewStore returns a Store.
-func NewStore(d *db.DB, c clock.Clock) *Store { return &Store{db: d, clock: c} }
+func NewStore(d *db.DB, c clock.Clock, opts ...Option) *Store {
+	s := &Store{db: d, clock: c}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // NewAccount is what it takes to create an account.
 type NewAccount struct {
@@ -84,13 +92,26 @@ func (s *Store) CreateAccount(ctx context.Context, n NewAccount) (Account, strin
 
 const selectAccount = `
 SELECT id, name, brand_name, default_country, time_zone, sms_enabled, monthly_limit,
-       self_approval, help_text, created_at, updated_at
+       self_approval, help_text, twilio_account_sid, twilio_base_url, allowed_countries,
+       auto_release_queue, created_at, updated_at
 FROM accounts`
 
 func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
-	var a Account
+	var (
+		a                Account
+		sid, base, allow string
+	)
 	err := row.Scan(&a.ID, &a.Name, &a.BrandName, &a.DefaultCountry, &a.TimeZone, &a.SMSEnabled,
-		&a.MonthlyLimit, &a.SelfApproval, &a.HelpText, &a.CreatedAt, &a.UpdatedAt)
+		&a.MonthlyLimit, &a.SelfApproval, &a.HelpText, &sid, &base, &allow, &a.AutoReleaseQueue,
+		&a.CreatedAt, &a.UpdatedAt)
+	if sid != "" {
+		a.Twilio = &TwilioInfo{AccountSID: sid, BaseURL: base}
+	}
+	a.AllowedCountries = []string{}
+	if allow != "" {
+		a.AllowedCountries = strings.Split(allow, ",")
+	}
+	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
 	return a, err
 }
 

@@ -19,6 +19,9 @@ import (
 	"github.com/heraldsms/herald/internal/contact"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/db/dbtest"
+	"github.com/heraldsms/herald/internal/message"
+	"github.com/heraldsms/herald/internal/msgtemplate"
+	"github.com/heraldsms/herald/internal/secret"
 )
 
 // testBundle is a running API on a fresh database, with an operator key and
@@ -31,14 +34,25 @@ type testBundle struct {
 	operator string
 	acct     string
 	admin    string
+	sender   *fakeTestSender // records "Send Test" messages
 }
 
 func setup(t testing.TB, d *db.DB) *testBundle {
 	t.Helper()
 	c := clock.System{}
-	accounts := account.NewStore(d, c)
-	srv := New(Deps{DB: d, Accounts: accounts, Contacts: contact.NewService(d, c, accounts), Clock: c,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	box, err := secret.New("api test key")
+	require.NoError(t, err)
+	accounts := account.NewStore(d, c, account.WithSecrets(box))
+	contacts := contact.NewService(d, c, accounts)
+	source := &message.TemplateSource{}
+	messages := message.NewService(d, c, log, accounts, contacts, source)
+	messages.SetCarrierActions(contacts)
+	sender := &fakeTestSender{}
+	templates := msgtemplate.NewService(d, c, accounts, sender, log)
+	source.Templates = templates
+	srv := New(Deps{DB: d, Accounts: accounts, Contacts: contacts, Messages: messages, Clock: c,
+		Templates: templates, PublicURL: "http://herald.test", Logger: log})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	ctx := context.Background()
@@ -46,7 +60,7 @@ func setup(t testing.TB, d *db.DB) *testBundle {
 	require.NoError(t, err)
 	a, key, err := accounts.CreateAccount(ctx, account.NewAccount{Name: "Acme"})
 	require.NoError(t, err)
-	return &testBundle{t: t, srv: srv, http: hs, accounts: accounts, operator: op, acct: a.ID, admin: key}
+	return &testBundle{t: t, srv: srv, http: hs, accounts: accounts, operator: op, acct: a.ID, admin: key, sender: sender}
 }
 
 func setupSQLite(t testing.TB) *testBundle { return setup(t, dbtest.New(t, db.SQLite)) }

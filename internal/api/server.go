@@ -18,6 +18,8 @@ import (
 	"github.com/heraldsms/herald/internal/clock"
 	"github.com/heraldsms/herald/internal/contact"
 	"github.com/heraldsms/herald/internal/db"
+	"github.com/heraldsms/herald/internal/message"
+	"github.com/heraldsms/herald/internal/msgtemplate"
 )
 
 // Deps is what the API is built from.
@@ -25,8 +27,14 @@ type Deps struct {
 	DB       *db.DB
 	Accounts *account.Store
 	Contacts *contact.Service
-	Clock    clock.Clock
-	Logger   *slog.Logger
+	Messages *message.Service
+	// Templates keeps templates, their review and test sends.
+	Templates *msgtemplate.Service
+	// PublicURL is how carriers reach this server; webhook signatures are
+	// computed over it.
+	PublicURL string
+	Clock     clock.Clock
+	Logger    *slog.Logger
 }
 
 // Server serves the API.

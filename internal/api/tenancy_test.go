@@ -34,6 +34,18 @@ func makeTenantData(t *testing.T, b *testBundle) tenantFixture {
 	require.Equal(t, http.StatusCreated, res.status)
 	f.ids["/api/v1/api-keys/"] = res.json(t)["id"].(string)
 
+	res = b.do("POST", "/api/v1/templates", b.admin, map[string]any{
+		"name": "Secret Template", "kind": "transactional", "body": "Secretbody for {{first_name}}"})
+	require.Equal(t, http.StatusCreated, res.status)
+	f.ids["/api/v1/templates/"] = res.json(t)["id"].(string)
+	f.secrets = append(f.secrets, "Secret Template", "Secretbody")
+
+	b.enableSMS(b.acct, 100)
+	tpl := b.approvedTemplate(b.admin, "transactional", "Hi {{first_name}}, your reward is ready.")
+	res = b.do("POST", "/api/v1/messages", b.admin, map[string]any{"contact_id": f.ids["/api/v1/contacts/"], "template_id": tpl})
+	require.Equal(t, http.StatusAccepted, res.status, "%s", res.body)
+	f.ids["/api/v1/messages/"] = res.json(t)["id"].(string)
+
 	for _, id := range f.ids {
 		f.secrets = append(f.secrets, id)
 	}
@@ -69,7 +81,7 @@ func TestAnotherAccountSeesNothing(t *testing.T) {
 
 		walked := 0
 		for _, rt := range b.srv.routes() {
-			if rt.access == public || rt.access == operator {
+			if rt.access == public || rt.access == operator || rt.access == carrier {
 				continue
 			}
 			walked++

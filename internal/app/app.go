@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/heraldsms/herald/internal/account"
@@ -18,21 +19,50 @@ import (
 	"github.com/heraldsms/herald/internal/config"
 	"github.com/heraldsms/herald/internal/contact"
 	"github.com/heraldsms/herald/internal/db"
+	"github.com/heraldsms/herald/internal/delivery"
+	"github.com/heraldsms/herald/internal/message"
+	"github.com/heraldsms/herald/internal/msgtemplate"
+	"github.com/heraldsms/herald/internal/provider/twilio"
+	"github.com/heraldsms/herald/internal/secret"
+	"github.com/heraldsms/herald/internal/sim"
 )
 
 // App is a running Herald: its database, services and server.
 type App struct {
-	Config   config.Config
-	Log      *slog.Logger
-	DB       *db.DB
-	Clock    clock.Clock
-	Accounts *account.Store
-	Contacts *contact.Service
-	API      *api.Server
+	Config     config.Config
+	Log        *slog.Logger
+	DB         *db.DB
+	Clock      clock.Clock
+	Accounts   *account.Store
+	Contacts   *contact.Service
+	Templates  *msgtemplate.Service
+	Messages   *message.Service
+	Dispatcher *delivery.Dispatcher
+	// Sim is the built-in carrier, nil when HERALD_SIMULATOR is off.
+	Sim *sim.Sim
+	API *api.Server
 }
 
+// Option adjusts how an App is built; tests use them to shorten waits.
+type Option func(*options)
+
+type options struct {
+	delivery func(*delivery.Config)
+	sim      func(*sim.Config)
+}
+
+// WithDelivery adjusts the dispatcher's configuration.
+func WithDelivery(f func(*delivery.Config)) Option { return func(o *options) { o.delivery = f } }
+
+// WithSimulator adjusts the built-in simulator's configuration.
+func WithSimulator(f func(*sim.Config)) Option { return func(o *options) { o.sim = f } }
+
 // Open connects to the database, applies migrations and builds the services.
-func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	d, err := db.Open(ctx, db.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
 	if err != nil {
 		return nil, err
@@ -45,18 +75,79 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if n > 0 {
 		log.Info("migrated", "engine", d.Engine, "applied", n)
 	}
+	box, err := secret.FromSetting(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		_ = d.Close()
+		return nil, err
+	}
 	a := &App{Config: cfg, Log: log, DB: d, Clock: clock.System{}}
-	a.Accounts = account.NewStore(d, a.Clock)
+	a.Accounts = account.NewStore(d, a.Clock, account.WithSecrets(box))
 	a.Contacts = contact.NewService(d, a.Clock, a.Accounts)
-	a.API = api.New(api.Deps{DB: d, Accounts: a.Accounts, Contacts: a.Contacts, Clock: a.Clock, Logger: log})
+	source := &message.TemplateSource{}
+	a.Messages = message.NewService(d, a.Clock, log, a.Accounts, a.Contacts, source)
+	a.Messages.SetCarrierActions(a.Contacts)
+	a.Templates = msgtemplate.NewService(d, a.Clock, a.Accounts, a.Messages, log)
+	source.Templates = a.Templates
+	dcfg := delivery.Config{Holder: holderName(), StatusCallback: cfg.PublicURL + "/webhooks/twilio/status"}
+	if o.delivery != nil {
+		o.delivery(&dcfg)
+	}
+	a.Dispatcher = delivery.New(dcfg, d, a.Messages, a.Accounts, twilio.New(twilio.NewHTTPClient(30*time.Second), log), a.Clock, log)
+	a.Messages.SetWaker(a.Dispatcher)
+	if cfg.Simulator {
+		scfg := sim.Config{
+			CallbackDelay: cfg.SimDelay,
+			InboundURL:    cfg.PublicURL + "/webhooks/twilio/inbound",
+			Logger:        log,
+		}
+		if o.sim != nil {
+			o.sim(&scfg)
+		}
+		a.Sim = sim.New(scfg)
+	}
+	a.API = api.New(api.Deps{DB: d, Accounts: a.Accounts, Contacts: a.Contacts, Messages: a.Messages,
+		Templates: a.Templates, PublicURL: cfg.PublicURL, Clock: a.Clock, Logger: log})
 	return a, nil
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// holderName names this process in number leases.
+func holderName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1_000_000)
+}
 
-// Handler is everything the HTTP server serves.
-func (a *App) Handler() http.Handler { return a.API }
+// Close stops the simulator and releases the database.
+func (a *App) Close() error {
+	if a.Sim != nil {
+		a.Sim.Close()
+	}
+	return a.DB.Close()
+}
+
+// Handler is everything the HTTP server serves: the API and carrier
+// webhooks, and the simulator under /sim/ when it is on.
+func (a *App) Handler() http.Handler {
+	if a.Sim == nil {
+		return a.API
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/sim/", http.StripPrefix("/sim", a.Sim.Handler()))
+	mux.Handle("/", a.API)
+	return mux
+}
+
+// Run starts the background workers (the dispatcher) until ctx is done,
+// and returns a function that waits for them to stop.
+func (a *App) Run(ctx context.Context) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := a.Dispatcher.Run(ctx); err != nil {
+			a.Log.Error("dispatcher stopped", "err", err)
+		}
+	}()
+	return func() { <-done }
+}
 
 // Serve listens on the configured address until ctx is done, then stops
 // taking requests and lets those in flight finish (up to 15 s).
@@ -65,6 +156,11 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return fmt.Errorf("app: listen: %w", err)
 	}
+	return a.ServeListener(ctx, ln, ready)
+}
+
+// ServeListener is Serve on a listener the caller opened.
+func (a *App) ServeListener(ctx context.Context, ln net.Listener, ready func(addr string)) error {
 	srv := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -73,6 +169,12 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	waitWork := a.Run(workCtx)
+	defer func() {
+		stopWork()
+		waitWork()
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/consent"
 	"github.com/heraldsms/herald/internal/contact"
+	"github.com/heraldsms/herald/internal/msgtemplate"
 )
 
 // demoAccountName marks the demo account, so a restart with --demo finds
@@ -36,7 +39,7 @@ func (a *App) seedDemo(ctx context.Context) (account.Account, error) {
 	}
 	for _, acct := range all {
 		if acct.Name == demoAccountName {
-			return acct, nil
+			return acct, a.repointDemoCarrier(ctx, acct.ID)
 		}
 	}
 	acct, _, err := a.Accounts.CreateAccount(ctx, account.NewAccount{Name: demoAccountName, BrandName: "Acme Rewards"})
@@ -46,6 +49,12 @@ func (a *App) seedDemo(ctx context.Context) (account.Account, error) {
 	if _, err := a.Accounts.CreateProgram(ctx, acct.ID, account.NewProgram{
 		Name: "Acme Refer-a-Friend", Description: "Give $10, get $10 for every friend who joins.",
 	}); err != nil {
+		return account.Account{}, err
+	}
+	if err := a.connectDemoCarrier(ctx, acct.ID); err != nil {
+		return account.Account{}, err
+	}
+	if err := a.seedDemoTemplates(ctx, acct.ID); err != nil {
 		return account.Account{}, err
 	}
 	evidence, _ := json.Marshal(map[string]string{"note": "seeded by herald serve --demo"})
@@ -65,6 +74,62 @@ func (a *App) seedDemo(ctx context.Context) (account.Account, error) {
 	return acct, nil
 }
 
+// demoNumber is the demo account's one sender number.
+const demoNumber = "+18885550100"
+
+// connectDemoCarrier points the demo account at the built-in simulator
+// with a sub-account of its own, gives it a number and turns SMS on.
+func (a *App) connectDemoCarrier(ctx context.Context, accountID string) error {
+	if a.Sim == nil {
+		return nil // no simulator: the operator connects a real carrier
+	}
+	sid, token := make([]byte, 16), make([]byte, 16)
+	_, _ = rand.Read(sid)
+	_, _ = rand.Read(token)
+	on, limit := true, int64(10000)
+	numbers := []account.NumberInput{{Phone: demoNumber, Kind: account.NumberBoth, MPS: 10}}
+	_, err := a.Accounts.Configure(ctx, accountID, account.Setup{
+		SMSEnabled: &on, MonthlyLimit: &limit, Numbers: &numbers,
+		Twilio: &account.TwilioSetup{AccountSID: "AC" + hex.EncodeToString(sid), AuthToken: hex.EncodeToString(token),
+			BaseURL: a.Config.PublicURL + "/sim"},
+	})
+	return err
+}
+
+// repointDemoCarrier keeps the demo's sub-account but points it at this
+// process's simulator, whose address may have changed since the seed.
+func (a *App) repointDemoCarrier(ctx context.Context, accountID string) error {
+	if a.Sim == nil {
+		return nil
+	}
+	creds, err := a.Accounts.Credentials(ctx, accountID)
+	if err != nil || creds.AccountSID == "" {
+		return err
+	}
+	_, err = a.Accounts.Configure(ctx, accountID, account.Setup{Twilio: &account.TwilioSetup{
+		AccountSID: creds.AccountSID, AuthToken: creds.AuthToken, BaseURL: a.Config.PublicURL + "/sim"}})
+	return err
+}
+
+// demoTemplates are approved at seeding, so the demo can send at once.
+var demoTemplates = []string{"welcome", "reward_approved", "seasonal_promotion"}
+
+func (a *App) seedDemoTemplates(ctx context.Context, accountID string) error {
+	for _, key := range demoTemplates {
+		t, err := a.Templates.Create(ctx, accountID, msgtemplate.NewTemplate{FromGallery: key}, "demo")
+		if err != nil {
+			return fmt.Errorf("demo template %s: %w", key, err)
+		}
+		if _, err := a.Templates.Submit(ctx, accountID, t.ID, "demo"); err != nil {
+			return fmt.Errorf("demo template %s: %w", key, err)
+		}
+		if _, err := a.Templates.Decide(ctx, accountID, t.ID, msgtemplate.Review{Approve: true, Actor: "operator (demo seed)"}); err != nil {
+			return fmt.Errorf("demo template %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
 // announceDemo seeds the demo and prints a fresh API key for it: keys are
 // shown once, so each start makes one.
 func (a *App) announceDemo(ctx context.Context, w io.Writer) error {
@@ -82,7 +147,8 @@ Herald demo is ready (account %s, %q).
   API key:  %s
   API docs: %s/api/v1/openapi.json
   Try:      curl -H "Authorization: Bearer %s" %s/api/v1/contacts
+  Carrier:  the built-in simulator; a phone's inbox: %s/sim/inbox?handset=%%2B17346263333
 
-`, acct.ID, acct.Name, key, base, key, base)
+`, acct.ID, acct.Name, key, base, key, base, base)
 	return nil
 }

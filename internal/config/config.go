@@ -12,18 +12,21 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Config is every setting of a Herald process.
 type Config struct {
-	Addr        string // HERALD_ADDR
-	DataDir     string // HERALD_DATA_DIR
-	DatabaseURL string // HERALD_DATABASE_URL
-	PublicURL   string // HERALD_PUBLIC_URL
-	SecretKey   string // HERALD_SECRET_KEY
-	Demo        bool   // HERALD_DEMO
-	LogLevel    string // HERALD_LOG_LEVEL
-	LogFormat   string // HERALD_LOG_FORMAT
+	Addr        string        // HERALD_ADDR
+	DataDir     string        // HERALD_DATA_DIR
+	DatabaseURL string        // HERALD_DATABASE_URL
+	PublicURL   string        // HERALD_PUBLIC_URL
+	SecretKey   string        // HERALD_SECRET_KEY
+	Demo        bool          // HERALD_DEMO
+	LogLevel    string        // HERALD_LOG_LEVEL
+	LogFormat   string        // HERALD_LOG_FORMAT
+	Simulator   bool          // HERALD_SIMULATOR
+	SimDelay    time.Duration // HERALD_SIM_DELAY
 }
 
 // Setting documents one setting; the README's table is made from these.
@@ -42,6 +45,8 @@ var Settings = []Setting{
 	{"HERALD_DEMO", "demo", "false", "seed a demo account and print its API key"},
 	{"HERALD_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"HERALD_LOG_FORMAT", "log-format", "text", "text or json"},
+	{"HERALD_SIMULATOR", "simulator", "true", "serve the built-in Twilio-compatible carrier simulator under /sim/"},
+	{"HERALD_SIM_DELAY", "sim-delay", "1s", "how long the simulator waits before each status callback"},
 }
 
 // Bind registers the settings as flags on fs, each defaulting to its
@@ -63,7 +68,15 @@ func Bind(fs *flag.FlagSet, getenv func(string) string) *Config {
 			fs.StringVar(dst, s.Flag, def, help)
 			continue
 		}
-		fs.BoolVar(&c.Demo, s.Flag, def == "1" || def == "true", help)
+		switch s.Env {
+		case "HERALD_SIM_DELAY":
+			d, _ := time.ParseDuration(def)
+			fs.DurationVar(&c.SimDelay, s.Flag, d, help)
+		case "HERALD_SIMULATOR":
+			fs.BoolVar(&c.Simulator, s.Flag, def == "1" || def == "true", help)
+		default:
+			fs.BoolVar(&c.Demo, s.Flag, def == "1" || def == "true", help)
+		}
 	}
 	return c
 }

@@ -38,8 +38,8 @@ const maxSegments = 3
 
 // Finding is one compliance problem or warning.
 type Finding struct {
-	Code    string
-	Message string
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // Result is what Check found. Preview and Count describe the body rendered

@@ -1,6 +1,20 @@
-// Package msgtemplate is the pure core of Herald's message templates: merge
-// tags, compliance checks and the gallery of starting points. It touches no
-// database and no HTTP; the store and the API build on it.
+// Package msgtemplate is Herald's message templates: merge tags,
+// compliance checks and the gallery of starting points (pure, no I/O), and
+// the Service that keeps templates and their versions, runs their review,
+// previews them, sends tests and hands approved versions to the message
+// pipeline.
+//
+// # Versions and review
+//
+// A template is a name and a line of versions. A version's body and kind
+// never change: an edit that changes either makes a new draft version. Each
+// version goes draft → pending_approval (Submit, which applies the sending
+// rules of Check) → approved or rejected (Decide, by the operator or, when
+// the account allows self-approval, its admins). Editing a version that
+// awaits review withdraws it to draft first, so a reviewer always judges
+// what would be sent. The approved version is the one sent (Sendable) until
+// a newer one is approved. Deleting archives: past messages keep their
+// reference, and nothing more is sent from it. Every review step is kept.
 //
 // A template body is parsed once into a Compiled form (Parse), which is
 // immutable and safe to render from many goroutines at once. Rendering

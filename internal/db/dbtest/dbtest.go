@@ -35,15 +35,7 @@ func EachEngine(t *testing.T, fn func(t *testing.T, d *db.DB)) {
 func New(t testing.TB, e db.Engine) *db.DB {
 	t.Helper()
 	ctx := context.Background()
-	var opts db.Options
-	switch e {
-	case db.SQLite:
-		opts.DataDir = t.TempDir()
-	case db.Postgres:
-		opts.URL = freshSchema(t)
-		opts.MaxConns = 8
-	}
-	d, err := db.Open(ctx, opts)
+	d, err := db.Open(ctx, Options(t, e))
 	if err != nil {
 		t.Fatalf("dbtest: open %s: %v", e, err)
 	}
@@ -52,6 +44,21 @@ func New(t testing.TB, e db.Engine) *db.DB {
 		t.Fatalf("dbtest: migrate %s: %v", e, err)
 	}
 	return d
+}
+
+// Options names a fresh, empty database of engine e for one test: a new
+// SQLite directory, or a new PostgreSQL schema dropped at cleanup.
+func Options(t testing.TB, e db.Engine) db.Options {
+	t.Helper()
+	var opts db.Options
+	switch e {
+	case db.SQLite:
+		opts.DataDir = t.TempDir()
+	case db.Postgres:
+		opts.URL = freshSchema(t)
+		opts.MaxConns = 8
+	}
+	return opts
 }
 
 // PostgresURL returns the server to test against, skipping or failing the

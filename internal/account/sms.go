@@ -1,0 +1,214 @@
+package account
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/heraldsms/herald/internal/problem"
+	"github.com/heraldsms/herald/internal/provider"
+	"github.com/heraldsms/herald/internal/secret"
+)
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithSecrets gives the store the box that seals carrier credentials.
+func WithSecrets(b *secret.Box) Option { return func(s *Store) { s.secrets = b } }
+
+// TwilioInfo is what an account shows of its carrier sub-account: never
+// the token.
+type TwilioInfo struct {
+	AccountSID string `json:"account_sid"`
+	BaseURL    string `json:"base_url,omitempty"`
+}
+
+// TwilioSetup is the carrier sub-account as the operator sets it. An empty
+// BaseURL means Twilio itself.
+type TwilioSetup struct {
+	AccountSID string `json:"account_sid"`
+	AuthToken  string `json:"auth_token"`
+	BaseURL    string `json:"base_url"`
+}
+
+// Setup is the operator's configuration of an account's SMS. Nil fields
+// are left as they are.
+type Setup struct {
+	SMSEnabled       *bool          `json:"sms_enabled"`
+	MonthlyLimit     *int64         `json:"monthly_limit"`
+	Twilio           *TwilioSetup   `json:"twilio"`
+	Numbers          *[]NumberInput `json:"numbers"`
+	AllowedCountries *[]string      `json:"allowed_countries"`
+	AutoReleaseQueue *bool          `json:"auto_release_queue"`
+	SelfApproval     *bool          `json:"self_approval"`
+}
+
+var (
+	twilioSID = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+	country   = regexp.MustCompile(`^[A-Z]{2}$`)
+)
+
+func (s *Setup) check() error {
+	if s.MonthlyLimit != nil && (*s.MonthlyLimit < 0 || *s.MonthlyLimit > 1_000_000_000) {
+		return problem.Invalidf("invalid_monthly_limit", "monthly_limit", "monthly_limit must be between 0 and 1000000000")
+	}
+	if t := s.Twilio; t != nil {
+		if !twilioSID.MatchString(t.AccountSID) {
+			return problem.Invalidf("invalid_account_sid", "twilio.account_sid", "account_sid must be AC followed by 32 hex digits")
+		}
+		if t.AuthToken == "" || len(t.AuthToken) > 128 {
+			return problem.Invalidf("invalid_auth_token", "twilio.auth_token", "auth_token is required (at most 128 characters)")
+		}
+		if t.BaseURL != "" {
+			u, err := url.Parse(t.BaseURL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+				return problem.Invalidf("invalid_base_url", "twilio.base_url", "base_url must be an http(s) URL without credentials")
+			}
+			t.BaseURL = strings.TrimRight(t.BaseURL, "/")
+		}
+	}
+	if s.Numbers != nil {
+		if err := checkNumbers(*s.Numbers); err != nil {
+			return err
+		}
+	}
+	if s.AllowedCountries != nil {
+		for i, c := range *s.AllowedCountries {
+			(*s.AllowedCountries)[i] = strings.ToUpper(strings.TrimSpace(c))
+			if !country.MatchString((*s.AllowedCountries)[i]) {
+				return problem.Invalidf("invalid_country", "allowed_countries", "%q is not an ISO 3166 alpha-2 code", c)
+			}
+		}
+	}
+	return nil
+}
+
+// Configure applies the operator's setup in one transaction. SMS can be
+// enabled only with a carrier sub-account and at least one number.
+func (s *Store) Configure(ctx context.Context, accountID string, setup Setup) (Account, error) {
+	if err := setup.check(); err != nil {
+		return Account{}, err
+	}
+	if _, err := s.Get(ctx, accountID); err != nil {
+		return Account{}, err
+	}
+	if setup.Numbers != nil {
+		if _, err := s.ReplaceNumbers(ctx, accountID, *setup.Numbers); err != nil {
+			return Account{}, err
+		}
+	}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.clock.Now()
+		exec := func(query string, args ...any) error {
+			_, err := tx.ExecContext(ctx, query, append([]any{accountID, now}, args...)...)
+			return err
+		}
+		var errs []error
+		if setup.MonthlyLimit != nil {
+			errs = append(errs, exec(`UPDATE accounts SET monthly_limit = $3, updated_at = $2 WHERE id = $1`, *setup.MonthlyLimit))
+		}
+		if t := setup.Twilio; t != nil {
+			sealed, err := s.seal(t.AuthToken)
+			if err != nil {
+				return err
+			}
+			errs = append(errs, exec(`UPDATE accounts SET twilio_account_sid = $3, twilio_auth_token = $4, twilio_base_url = $5,
+				updated_at = $2 WHERE id = $1`, t.AccountSID, sealed, t.BaseURL))
+		}
+		if setup.AllowedCountries != nil {
+			errs = append(errs, exec(`UPDATE accounts SET allowed_countries = $3, updated_at = $2 WHERE id = $1`,
+				strings.Join(*setup.AllowedCountries, ",")))
+		}
+		if setup.AutoReleaseQueue != nil {
+			errs = append(errs, exec(`UPDATE accounts SET auto_release_queue = $3, updated_at = $2 WHERE id = $1`, *setup.AutoReleaseQueue))
+		}
+		if setup.SelfApproval != nil {
+			errs = append(errs, exec(`UPDATE accounts SET self_approval = $3, updated_at = $2 WHERE id = $1`, *setup.SelfApproval))
+		}
+		if setup.SMSEnabled != nil {
+			errs = append(errs, exec(`UPDATE accounts SET sms_enabled = $3, updated_at = $2 WHERE id = $1`, *setup.SMSEnabled))
+		}
+		if err := errors.Join(errs...); err != nil {
+			return wrap("configure", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	a, err := s.Get(ctx, accountID)
+	if err != nil {
+		return Account{}, err
+	}
+	if a.SMSEnabled {
+		if a.Twilio == nil {
+			return a, s.disableSMS(ctx, accountID, "sms_not_ready", "twilio", "SMS needs a carrier sub-account: set twilio.account_sid and twilio.auth_token")
+		}
+		if nums, err := s.Numbers(ctx, accountID); err != nil || len(nums) == 0 {
+			return a, s.disableSMS(ctx, accountID, "sms_not_ready", "numbers", "SMS needs at least one sender number")
+		}
+	}
+	return a, nil
+}
+
+// disableSMS turns SMS back off after a setup that cannot send, and says why.
+func (s *Store) disableSMS(ctx context.Context, accountID, code, field, msg string) error {
+	_, err := s.db.Write().ExecContext(ctx, `UPDATE accounts SET sms_enabled = $2 WHERE id = $1`, accountID, false)
+	if err != nil {
+		return wrap("configure", err)
+	}
+	return problem.Invalidf(code, field, "%s", msg)
+}
+
+func (s *Store) seal(v string) (string, error) {
+	if s.secrets == nil {
+		return "", errors.New("account: no secret key configured to seal carrier credentials")
+	}
+	return s.secrets.Seal(v)
+}
+
+// Credentials returns the account's carrier sub-account, unsealed.
+func (s *Store) Credentials(ctx context.Context, accountID string) (provider.Credentials, error) {
+	var c provider.Credentials
+	var sealed string
+	err := s.db.Read().QueryRowContext(ctx,
+		`SELECT twilio_account_sid, twilio_auth_token, twilio_base_url FROM accounts WHERE id = $1`, accountID).
+		Scan(&c.AccountSID, &sealed, &c.BaseURL)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, problem.NotFoundf("no account %q", accountID)
+	}
+	if err != nil {
+		return c, wrap("credentials", err)
+	}
+	if s.secrets == nil {
+		return c, errors.New("account: no secret key configured to open carrier credentials")
+	}
+	if c.AuthToken, err = s.secrets.Open(sealed); err != nil {
+		return c, wrap("credentials", err)
+	}
+	return c, nil
+}
+
+// ByTwilioSID returns the accounts that use a carrier sub-account.
+func (s *Store) ByTwilioSID(ctx context.Context, sid string) ([]Account, error) {
+	if sid == "" {
+		return nil, nil
+	}
+	rows, err := s.db.Read().QueryContext(ctx, selectAccount+` WHERE twilio_account_sid = $1 ORDER BY id`, sid)
+	if err != nil {
+		return nil, wrap("by twilio sid", err)
+	}
+	defer rows.Close()
+	var out []Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, wrap("by twilio sid", err)
+		}
+		out = append(out, a)
+	}
+	return out, wrap0("by twilio sid", rows.Err())
+}

@@ -1,0 +1,234 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldsms/herald/internal/db"
+	"github.com/heraldsms/herald/internal/db/dbtest"
+	"github.com/heraldsms/herald/internal/provider/twilio"
+)
+
+func TestSendSkipsWhoMayNotBeTexted(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setup(t, d)
+		tpl := b.approvedTemplate(b.admin, "transactional", "Hi {{first_name}}, your {{reward_amount}} reward is approved.")
+
+		ok := b.contactWith(b.admin, "+17346263333", "opted_in")
+		res := b.do("POST", "/api/v1/messages", b.admin, map[string]any{"contact_id": ok, "template_id": tpl, "data": map[string]any{"reward_amount": "$10"}})
+		require.Equal(t, http.StatusUnprocessableEntity, res.status, "SMS is off until the operator enables it")
+		require.Equal(t, "sms_not_enabled", res.errorCode(t))
+
+		b.enableSMS(b.acct, 100)
+		cases := []struct {
+			name, phone, pref, status, reason string
+		}{
+			{"opted in", "+14155550142", "opted_in", "queued", ""},
+			{"never asked", "+13125550199", "", "skipped", "not_opted_in"},
+			{"opted out", "+16175550123", "opted_out", "skipped", "not_opted_in"},
+			{"abroad", "+447400123456", "opted_in", "skipped", "country_not_allowed"},
+		}
+		for _, tc := range cases {
+			c := b.contactWith(b.admin, tc.phone, tc.pref)
+			res := b.do("POST", "/api/v1/messages", b.admin, map[string]any{"contact_id": c, "template_id": tpl, "data": map[string]any{"reward_amount": "$10"}})
+			require.Equal(t, http.StatusAccepted, res.status, "%s: %s", tc.name, res.body)
+			m := res.json(t)
+			require.Equal(t, tc.status, m["status"], tc.name)
+			require.Equal(t, tc.reason, m["reason"], tc.name)
+			require.Equal(t, "Hi Ava, your $10 reward is approved.", m["body"], "rendered once, at creation")
+			require.Equal(t, "GSM-7", m["encoding"])
+			require.Equal(t, float64(1), m["segments"])
+		}
+
+		// A missing value with no fallback is the developer's to fix.
+		res = b.do("POST", "/api/v1/messages", b.admin, map[string]any{"contact_id": ok, "template_id": tpl})
+		require.Equal(t, http.StatusUnprocessableEntity, res.status)
+		require.Equal(t, "missing_merge_value", res.errorCode(t))
+
+		// Bad references.
+		for _, bad := range []struct {
+			body   map[string]any
+			status int
+			code   string
+		}{
+			{map[string]any{"contact_id": ok}, 422, "required"},
+			{map[string]any{"template_id": tpl}, 422, "required"},
+			{map[string]any{"contact_id": "con_nope", "template_id": tpl}, 404, "not_found"},
+			{map[string]any{"external_id": "nobody", "template_id": tpl}, 404, "not_found"},
+			{map[string]any{"contact_id": ok, "template_id": "tpl_nope"}, 404, "not_found"},
+			{map[string]any{"contact_id": ok, "external_id": "x", "template_id": tpl}, 422, "invalid_request"},
+			{map[string]any{"contact_id": ok, "template_id": tpl, "kind": "promo"}, 422, "invalid_kind"},
+			{map[string]any{"contact_id": ok, "template_id": tpl, "program_id": "prg_nope", "data": map[string]any{"reward_amount": 1}}, 404, "not_found"},
+		} {
+			res := b.do("POST", "/api/v1/messages", b.admin, bad.body)
+			require.Equal(t, bad.status, res.status, "%v: %s", bad.body, res.body)
+			require.Equal(t, bad.code, res.errorCode(t), "%v", bad.body)
+		}
+
+		// An unapproved template cannot be sent.
+		res = b.do("POST", "/api/v1/templates", b.admin, map[string]any{"name": "Draft", "kind": "transactional", "body": "Hello"})
+		draft := res.json(t)["id"].(string)
+		res = b.do("POST", "/api/v1/messages", b.admin, map[string]any{"contact_id": ok, "template_id": draft})
+		require.Equal(t, "template_not_approved", res.errorCode(t))
+
+		list := b.do("GET", "/api/v1/messages?status=skipped", b.admin, nil).json(t)
+		require.Len(t, list["data"], 3)
+		out := b.do("GET", "/api/v1/outcomes", b.admin, nil).json(t)
+		counts := out["counts"].(map[string]any)
+		require.Equal(t, float64(1), counts["processing"])
+		require.Equal(t, float64(3), counts["skipped"])
+		require.Equal(t, "invalid_status", b.do("GET", "/api/v1/outcomes?status=lost", b.admin, nil).errorCode(t))
+		require.Equal(t, "invalid_time", b.do("GET", "/api/v1/messages?from=yesterday", b.admin, nil).errorCode(t))
+	})
+}
+
+func TestMonthlyLimitAndTheLimitQueue(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setup(t, d)
+		b.enableSMS(b.acct, 2)
+		promo := b.approvedTemplate(b.admin, "marketing", "Acme: 2x points this weekend! Reply STOP to opt out.")
+		receipt := b.approvedTemplate(b.admin, "transactional", "Acme: your reward was sent.")
+		c := b.contactWith(b.admin, "+17346263333", "opted_in")
+		send := func(tpl string) map[string]any {
+			res := b.do("POST", "/api/v1/messages", b.admin, map[string]any{"contact_id": c, "template_id": tpl})
+			require.Equal(t, http.StatusAccepted, res.status, "%s", res.body)
+			return res.json(t)
+		}
+		first, second := send(promo), send(promo)
+		require.Equal(t, "queued", first["status"])
+		require.Equal(t, "queued", second["status"])
+		require.Equal(t, "limit_queued", send(promo)["status"], "past the limit")
+
+		// A transactional message takes the allowance of the newest waiting
+		// marketing message, which moves to the queue.
+		require.Equal(t, "queued", send(receipt)["status"])
+		bumped := b.do("GET", "/api/v1/messages/"+second["id"].(string), b.admin, nil).json(t)
+		require.Equal(t, "limit_queued", bumped["status"])
+		usage := b.do("GET", "/api/v1/usage", b.admin, nil).json(t)
+		require.Equal(t, float64(2), usage["used"])
+		require.Equal(t, float64(100), usage["notified"], "the 100 % mark was announced")
+
+		queue := b.do("GET", "/api/v1/limit-queue", b.admin, nil).json(t)["data"].([]any)
+		require.Len(t, queue, 2)
+		editor := b.keyWithRole("editor")
+		require.Equal(t, http.StatusForbidden, b.do("POST", "/api/v1/limit-queue/send", editor, map[string]any{"all": true}).status)
+
+		// Release one, after the contact opted out: the rules are checked again.
+		res := b.do("PUT", "/api/v1/contacts/"+c+"/sms-preference", b.admin, map[string]any{"preference": "opted_out"})
+		require.Equal(t, http.StatusOK, res.status)
+		res = b.do("POST", "/api/v1/limit-queue/send", b.admin, map[string]any{"ids": []string{second["id"].(string), "msg_unknown"}})
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+		require.Equal(t, map[string]any{"released": float64(0), "cancelled": float64(0), "skipped": float64(1), "not_queued": float64(1)}, res.json(t))
+
+		res = b.do("POST", "/api/v1/limit-queue/cancel", b.admin, map[string]any{"all": true})
+		require.Equal(t, float64(1), res.json(t)["cancelled"])
+		require.Empty(t, b.do("GET", "/api/v1/limit-queue", b.admin, nil).json(t)["data"])
+
+		for _, bad := range []map[string]any{{}, {"ids": []string{"a"}, "all": true}, {"ids": make([]string, 1001)}} {
+			res := b.do("POST", "/api/v1/limit-queue/send", b.admin, bad)
+			require.Equal(t, http.StatusUnprocessableEntity, res.status, "%v", bad)
+		}
+	})
+}
+
+func TestOperatorSetupRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	b := setupSQLite(t)
+	path := "/api/v1/operator/accounts/" + b.acct
+	cases := []struct {
+		name string
+		body map[string]any
+		code string
+	}{
+		{"negative limit", map[string]any{"monthly_limit": -1}, "invalid_monthly_limit"},
+		{"bad sid", map[string]any{"twilio": map[string]any{"account_sid": "XX1", "auth_token": "t"}}, "invalid_account_sid"},
+		{"no token", map[string]any{"twilio": map[string]any{"account_sid": testSID}}, "invalid_auth_token"},
+		{"bad base url", map[string]any{"twilio": map[string]any{"account_sid": testSID, "auth_token": "t", "base_url": "ftp://x"}}, "invalid_base_url"},
+		{"credentials in url", map[string]any{"twilio": map[string]any{"account_sid": testSID, "auth_token": "t", "base_url": "http://u:p@x"}}, "invalid_base_url"},
+		{"three numbers", map[string]any{"numbers": []map[string]any{{"phone": "+18885550100", "kind": "both"}, {"phone": "+18885550101", "kind": "marketing"}}}, "invalid_numbers"},
+		{"number not e164", map[string]any{"numbers": []map[string]any{{"phone": "888-555-0100", "kind": "both"}}}, "invalid_phone"},
+		{"bad kind", map[string]any{"numbers": []map[string]any{{"phone": "+18885550100", "kind": "promo"}}}, "invalid_number_kind"},
+		{"bad country", map[string]any{"allowed_countries": []string{"USA"}}, "invalid_country"},
+		{"enable without carrier", map[string]any{"sms_enabled": true}, "sms_not_ready"},
+	}
+	for _, tc := range cases {
+		res := b.do("PUT", path, b.operator, tc.body)
+		require.Equal(t, http.StatusUnprocessableEntity, res.status, "%s: %s", tc.name, res.body)
+		require.Equal(t, tc.code, res.errorCode(t), tc.name)
+	}
+	acct := b.do("GET", "/api/v1/account", b.admin, nil).json(t)
+	require.Equal(t, false, acct["sms_enabled"])
+	require.NotContains(t, acct, "auth_token")
+	require.Equal(t, http.StatusNotFound, b.do("PUT", "/api/v1/operator/accounts/acc_nope", b.operator, map[string]any{}).status)
+
+	b.enableSMS(b.acct, 10)
+	shown := b.do("GET", "/api/v1/operator/accounts/"+b.acct, b.operator, nil)
+	require.NotContains(t, string(shown.body), testToken, "the token is never shown")
+}
+
+// statusForm is a status callback as Twilio posts it.
+func statusForm(sid, status string) url.Values {
+	return url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "MessageStatus": {status}, "AccountSid": {testSID},
+		"From": {"+18885550100"}, "To": {"+17346263333"}, "ApiVersion": {"2010-04-01"}}
+}
+
+func (b *testBundle) postStatus(form url.Values, sign func(url.Values) string, header ...string) response {
+	b.t.Helper()
+	h := append([]string{"Content-Type", "application/x-www-form-urlencoded", twilio.SignatureHeader, sign(form)}, header...)
+	return b.do("POST", "/webhooks/twilio/status", "", form.Encode(), h...)
+}
+
+func TestStatusCallbackBadInput(t *testing.T) {
+	t.Parallel()
+	b := setupSQLite(t)
+	b.enableSMS(b.acct, 10)
+	good := func(f url.Values) string {
+		return twilio.Sign(testToken, "http://herald.test/webhooks/twilio/status", f)
+	}
+	cases := []struct {
+		name   string
+		form   url.Values
+		sign   func(url.Values) string
+		status int
+		code   string
+	}{
+		{"no signature", statusForm("SM1", "delivered"), func(url.Values) string { return "" }, 403, "invalid_signature"},
+		{"wrong token", statusForm("SM1", "delivered"), func(f url.Values) string {
+			return twilio.Sign("other", "http://herald.test/webhooks/twilio/status", f)
+		}, 403, "invalid_signature"},
+		{"wrong url", statusForm("SM1", "delivered"), func(f url.Values) string {
+			return twilio.Sign(testToken, "http://evil.test/webhooks/twilio/status", f)
+		}, 403, "invalid_signature"},
+		{"tampered after signing", statusForm("SM1", "delivered"), func(f url.Values) string {
+			sig := good(f)
+			f.Set("MessageStatus", "failed")
+			return sig
+		}, 403, "invalid_signature"},
+		{"unknown sub-account", func() url.Values {
+			f := statusForm("SM1", "delivered")
+			f.Set("AccountSid", "AC"+strings.Repeat("9", 32))
+			return f
+		}(), good, 403, "invalid_signature"},
+		{"missing MessageSid", func() url.Values { f := statusForm("SM1", "delivered"); f.Del("MessageSid"); f.Del("SmsSid"); return f }(), good, 422, "invalid_callback"},
+	}
+	for _, tc := range cases {
+		res := b.postStatus(tc.form, tc.sign)
+		require.Equal(t, tc.status, res.status, "%s: %s", tc.name, res.body)
+		require.Equal(t, tc.code, res.errorCode(t), tc.name)
+	}
+	huge := statusForm("SM1", "delivered")
+	huge.Set("Body", strings.Repeat("x", 100<<10))
+	res := b.postStatus(huge, good)
+	require.Equal(t, http.StatusRequestEntityTooLarge, res.status)
+
+	// A good signature for a message Herald does not know is accepted (and
+	// kept for when its send result is written), never an error.
+	res = b.postStatus(statusForm("SMunknown", "delivered"), good)
+	require.Equal(t, http.StatusNoContent, res.status, "%s", res.body)
+}

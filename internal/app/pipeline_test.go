@@ -1,0 +1,330 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldsms/herald/internal/account"
+	"github.com/heraldsms/herald/internal/app"
+	"github.com/heraldsms/herald/internal/config"
+	"github.com/heraldsms/herald/internal/consent"
+	"github.com/heraldsms/herald/internal/contact"
+	"github.com/heraldsms/herald/internal/db"
+	"github.com/heraldsms/herald/internal/db/dbtest"
+	"github.com/heraldsms/herald/internal/delivery"
+	"github.com/heraldsms/herald/internal/message"
+	"github.com/heraldsms/herald/internal/msgtemplate"
+	"github.com/heraldsms/herald/internal/sim"
+)
+
+// pipeline is a whole Herald serving on a loopback port, with the built-in
+// simulator as its carrier, and one account set up to send.
+type pipeline struct {
+	t        *testing.T
+	app      *app.App
+	cfg      config.Config
+	acct     string
+	number   string
+	template string
+	stop     func()
+}
+
+const simSID = "AC11111111111111111111111111111111"
+
+func fastDelivery(c *delivery.Config) { c.Poll = 20 * time.Millisecond }
+
+// startPipeline runs Herald on opts (a database from dbtest.Options).
+func startPipeline(t *testing.T, dbOpts db.Options, mps float64, opts ...app.Option) *pipeline {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	cfg := config.Config{Addr: ln.Addr().String(), PublicURL: "http://" + ln.Addr().String(),
+		DataDir: dbOpts.DataDir, DatabaseURL: dbOpts.URL, SecretKey: "pipeline test", Simulator: true,
+		LogLevel: "error", LogFormat: "text"}
+	p := &pipeline{t: t, cfg: cfg}
+	p.open(ln, opts...)
+	ctx := context.Background()
+	a, _, err := p.app.Accounts.CreateAccount(ctx, account.NewAccount{Name: "Acme", BrandName: "Acme"})
+	require.NoError(t, err)
+	p.acct = a.ID
+	on := true
+	nums := []account.NumberInput{{Phone: "+18885550100", Kind: account.NumberBoth, MPS: mps}}
+	_, err = p.app.Accounts.Configure(ctx, a.ID, account.Setup{SMSEnabled: &on, Numbers: &nums,
+		Twilio: &account.TwilioSetup{AccountSID: simSID, AuthToken: "sim-token", BaseURL: cfg.PublicURL + "/sim"}})
+	require.NoError(t, err)
+	got, err := p.app.Accounts.Numbers(ctx, a.ID)
+	require.NoError(t, err)
+	p.number = got[0].ID
+	tpl, err := p.app.Templates.Create(ctx, a.ID, msgtemplate.NewTemplate{Name: "Receipt", Kind: "transactional",
+		Body: "Hi {{first_name}}, order {{event.data.n}} is on its way."}, "test")
+	require.NoError(t, err)
+	_, err = p.app.Templates.Submit(ctx, a.ID, tpl.ID, "test")
+	require.NoError(t, err)
+	_, err = p.app.Templates.Decide(ctx, a.ID, tpl.ID, msgtemplate.Review{Approve: true, Actor: "operator"})
+	require.NoError(t, err)
+	p.template = tpl.ID
+	return p
+}
+
+func (p *pipeline) open(ln net.Listener, opts ...app.Option) {
+	p.t.Helper()
+	opts = append([]app.Option{app.WithDelivery(fastDelivery)}, opts...)
+	a, err := app.Open(context.Background(), p.cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
+	require.NoError(p.t, err)
+	p.app = a
+	if ln == nil {
+		p.stop = func() { _ = a.Close() }
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = a.ServeListener(ctx, ln, nil)
+	}()
+	p.stop = func() {
+		cancel()
+		<-done
+		_ = a.Close()
+	}
+	p.t.Cleanup(func() { p.stop() })
+}
+
+func (p *pipeline) contact(phone string, pref consent.Preference) contact.Contact {
+	p.t.Helper()
+	ps := string(pref)
+	c, _, err := p.app.Contacts.Upsert(context.Background(), p.acct, contact.Input{Phone: &phone, FirstName: strp("Ava"),
+		SMSPreference: &ps}, contact.Change{Source: consent.SourceAPI})
+	require.NoError(p.t, err)
+	return c
+}
+
+func strp(s string) *string { return &s }
+
+func (p *pipeline) send(c contact.Contact, n int) *message.Message {
+	p.t.Helper()
+	m, err := p.app.Messages.Create(context.Background(), p.acct, message.Request{ContactID: c.ID, TemplateID: p.template,
+		Data: map[string]any{"n": n}})
+	require.NoError(p.t, err)
+	return m
+}
+
+// waitStatus waits until a message has one of the statuses.
+func (p *pipeline) waitStatus(id string, want ...message.Status) *message.Message {
+	p.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		m, err := p.app.Messages.Get(context.Background(), p.acct, id)
+		require.NoError(p.t, err)
+		for _, w := range want {
+			if m.Status == w {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("message %s never reached %v: it is %s (%s), history %+v", id, want, m.Status, m.Reason, m.History)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func statuses(m *message.Message) []message.Status {
+	var out []message.Status
+	for _, e := range m.History {
+		out = append(out, e.Status)
+	}
+	return out
+}
+
+func TestMessageLifeThroughTheSimulator(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			p := startPipeline(t, dbtest.Options(t, e), 50)
+			ctx := context.Background()
+
+			ok := p.contact("+17346263333", consent.OptedIn)
+			m := p.waitStatus(p.send(ok, 1).ID, message.Delivered)
+			require.Equal(t, []message.Status{message.Queued, message.Sending, message.Sent, message.Delivered}, statuses(m))
+			require.NotNil(t, m.CarrierID)
+			inbox := p.app.Sim.Inbox("+17346263333")
+			require.Len(t, inbox, 1)
+			require.Equal(t, "Hi Ava, order 1 is on its way.", inbox[0].Body, "what was sent is what is shown")
+			require.Equal(t, "+18885550100", inbox[0].From)
+
+			// The carrier says the recipient unsubscribed: the contact is opted out.
+			gone := p.contact("+14155550142", consent.OptedIn)
+			p.app.Sim.SetUnsubscribed("+14155550142", true)
+			m = p.waitStatus(p.send(gone, 2).ID, message.Failed)
+			require.Equal(t, "21610", m.ErrorCode)
+			require.Eventually(t, func() bool {
+				c, err := p.app.Contacts.Get(ctx, p.acct, gone.ID)
+				require.NoError(t, err)
+				return c.SMSPreference == consent.OptedOut
+			}, 5*time.Second, 20*time.Millisecond)
+			records, err := p.app.Contacts.Consents(ctx, p.acct, gone.ID)
+			require.NoError(t, err)
+			require.Equal(t, consent.SourceCarrier, records[len(records)-1].Source)
+
+			// A landline: the number is marked unusable, and the next message is skipped.
+			land := p.contact("+13125550199", consent.OptedIn)
+			p.app.Sim.SetLandline("+13125550199", true)
+			m = p.waitStatus(p.send(land, 3).ID, message.Failed)
+			require.Equal(t, "21614", m.ErrorCode)
+			require.Eventually(t, func() bool {
+				c, _ := p.app.Contacts.Get(ctx, p.acct, land.ID)
+				return !c.SMSCapable
+			}, 5*time.Second, 20*time.Millisecond)
+			require.Equal(t, message.Skipped, p.send(land, 4).Status)
+		})
+	}
+}
+
+func TestUndeliveredReportsMarkAnUnreachableNumber(t *testing.T) {
+	t.Parallel()
+	p := startPipeline(t, dbtest.Options(t, db.SQLite), 50, app.WithSimulator(func(c *sim.Config) {
+		c.Mix = sim.Mix{Undelivered: 1, ErrorCodes: []string{"30003"}}
+	}))
+	c := p.contact("+17346263333", consent.OptedIn)
+	for i := 0; i < 3; i++ {
+		m := p.waitStatus(p.send(c, i).ID, message.Undelivered)
+		require.Equal(t, "30003", m.ErrorCode)
+	}
+	require.Eventually(t, func() bool {
+		got, _ := p.app.Contacts.Get(context.Background(), p.acct, c.ID)
+		return !got.SMSCapable
+	}, 5*time.Second, 20*time.Millisecond, "three unreachable reports mark the number")
+}
+
+// A STOP recorded while messages wait for a slow number stops them: none
+// leaves for that contact after the STOP.
+func TestStopWhileWaitingStopsTheMessage(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			p := startPipeline(t, dbtest.Options(t, e), 2)
+			ctx := context.Background()
+			other := p.contact("+14155550142", consent.OptedIn)
+			quitter := p.contact("+17346263333", consent.OptedIn)
+			var theirs []string
+			for i := 0; i < 6; i++ {
+				p.send(other, i)
+				theirs = append(theirs, p.send(quitter, i).ID)
+			}
+			_, err := p.app.Contacts.SetPreference(ctx, p.acct, quitter.ID, contact.PreferenceChange{
+				Preference: consent.OptedOut, Change: contact.Change{Source: consent.SourceKeyword}})
+			require.NoError(t, err)
+			stoppedAt := time.Now()
+			skipped := 0
+			for _, id := range theirs {
+				m := p.waitStatus(id, message.Delivered, message.Skipped)
+				if m.Status == message.Skipped {
+					require.Equal(t, message.ReasonNotOptedIn, m.Reason)
+					skipped++
+				}
+			}
+			require.GreaterOrEqual(t, skipped, 4, "at 2 per second, most were still waiting")
+			for _, r := range p.app.Sim.Inbox("+17346263333") {
+				require.True(t, r.ReceivedAt.Before(stoppedAt), "a message left after the STOP at %s: %+v", stoppedAt, r)
+			}
+		})
+	}
+}
+
+// A 429 storm ends with every message sent exactly once, and the number's
+// rate never exceeded, measured from the simulator's receive times.
+func TestRateLimitStorm(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			const mps, n = 10, 40
+			p := startPipeline(t, dbtest.Options(t, e), mps)
+			p.app.Sim.SetFailure(sim.Failure{Status: 429, Probability: 0.4, For: 2 * time.Second, RetryAfter: time.Second})
+			var ids []string
+			for i := 0; i < n; i++ {
+				c := p.contact(phoneN(i), consent.OptedIn)
+				ids = append(ids, p.send(c, i).ID)
+			}
+			rateLimited := 0
+			for _, id := range ids {
+				m := p.waitStatus(id, message.Delivered)
+				for _, s := range statuses(m) {
+					if s == message.RateLimited {
+						rateLimited++
+					}
+				}
+			}
+			require.Positive(t, rateLimited, "the storm hit some messages")
+			got := p.app.Sim.Received()
+			require.Len(t, got, n, "each message reached the carrier once")
+			seen := map[string]bool{}
+			var at []time.Time
+			for _, r := range got {
+				require.False(t, seen[r.Body], "sent twice: %s", r.Body)
+				seen[r.Body] = true
+				at = append(at, r.ReceivedAt)
+			}
+			require.LessOrEqual(t, maxInWindow(at, time.Second), mps+1, "the number's rate was exceeded")
+		})
+	}
+}
+
+func phoneN(i int) string {
+	return "+1734626" + string(rune('0'+i/1000%10)) + string(rune('0'+i/100%10)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10))
+}
+
+// maxInWindow is the most events in any window of length w.
+func maxInWindow(at []time.Time, w time.Duration) int {
+	sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
+	best, lo := 0, 0
+	for hi := range at {
+		for at[hi].Sub(at[lo]) >= w {
+			lo++
+		}
+		best = max(best, hi-lo+1)
+	}
+	return best
+}
+
+// A process that dies after accepting messages, and one that dies after
+// claiming some, lose nothing: the next process sends them all, once.
+func TestCrashLosesNothing(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			dbOpts := dbtest.Options(t, e)
+			first := startPipeline(t, dbOpts, 100)
+			first.stop() // the server is gone; the account is set up
+			// A process that accepts messages, claims some, and dies.
+			first.open(nil)
+			var ids []string
+			for i := 0; i < 30; i++ {
+				ids = append(ids, first.send(first.contact(phoneN(i), consent.OptedIn), i).ID)
+			}
+			claimed, err := first.app.Messages.Claim(context.Background(), first.number, 10, 300*time.Millisecond)
+			require.NoError(t, err)
+			require.Len(t, claimed, 10)
+			first.stop() // no outcomes recorded: it died holding the claims
+
+			ln, err := net.Listen("tcp", first.cfg.Addr)
+			require.NoError(t, err)
+			second := &pipeline{t: t, cfg: first.cfg, acct: first.acct}
+			second.open(ln)
+			for _, id := range ids {
+				second.waitStatus(id, message.Delivered)
+			}
+			require.Len(t, second.app.Sim.Received(), 30, "every accepted message sent, none twice")
+		})
+	}
+}

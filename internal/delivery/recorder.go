@@ -1,0 +1,97 @@
+package delivery
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/heraldsms/herald/internal/account"
+	"github.com/heraldsms/herald/internal/message"
+)
+
+// recorder gathers a worker's outcomes and writes them in batches: one
+// transaction per flush instead of one per message.
+type recorder struct {
+	w       *worker
+	account account.Account
+	mu      sync.Mutex
+	pending []message.Outcome
+	kick    chan struct{}
+	done    chan struct{}
+	wg      sync.WaitGroup
+}
+
+const (
+	flushEvery = 5 * time.Millisecond
+	flushAt    = 200
+)
+
+func newRecorder(w *worker) *recorder {
+	r := &recorder{w: w, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	r.wg.Add(1)
+	go r.loop()
+	return r
+}
+
+// setAccount gives the recorder the account its outcomes belong to (for
+// the monthly allowance of skipped messages).
+func (r *recorder) setAccount(a account.Account) {
+	r.mu.Lock()
+	r.account = a
+	r.mu.Unlock()
+}
+
+func (r *recorder) add(o message.Outcome) {
+	r.mu.Lock()
+	r.pending = append(r.pending, o)
+	n := len(r.pending)
+	r.mu.Unlock()
+	if n >= flushAt {
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (r *recorder) loop() {
+	defer r.wg.Done()
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.done:
+			r.flush()
+			return
+		case <-t.C:
+		case <-r.kick:
+		}
+		r.flush()
+	}
+}
+
+// flush writes what has gathered. It uses its own context: outcomes of
+// sends that happened must be written even while the process stops.
+func (r *recorder) flush() {
+	r.mu.Lock()
+	batch := r.pending
+	r.pending = nil
+	acct := r.account
+	r.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.w.d.messages.Record(ctx, acct, batch); err != nil {
+		// The claims expire and the messages are sent again: at most the
+		// design's one duplicate per in-flight send.
+		r.w.d.log.Error("record outcomes failed", "err", err, "count", len(batch))
+	}
+}
+
+// close writes what is left and stops the loop.
+func (r *recorder) close() {
+	close(r.done)
+	r.wg.Wait()
+}

@@ -1,0 +1,262 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/heraldsms/herald/internal/account"
+	"github.com/heraldsms/herald/internal/message"
+	"github.com/heraldsms/herald/internal/provider"
+)
+
+// worker sends one number's messages at that number's rate.
+type worker struct {
+	d       *Dispatcher
+	number  numberRow
+	limiter *rate.Limiter
+	wakeC   chan struct{}
+	stopC   chan struct{}
+	once    sync.Once
+	sends   sync.WaitGroup // this worker's carrier calls in flight
+
+	// pausedUntil holds the number back after the carrier answered 429.
+	mu          sync.Mutex
+	pausedUntil time.Time
+}
+
+func newWorker(d *Dispatcher, n numberRow) *worker {
+	w := &worker{d: d, number: n, wakeC: make(chan struct{}, 1), stopC: make(chan struct{})}
+	w.limiter = rate.NewLimiter(rate.Limit(n.mps), burstFor(n.mps))
+	return w
+}
+
+// burstFor is how many sends a number may make at once: a tenth of a
+// second's worth, at least one, so that no one-second window sees more than
+// the rate plus that tenth.
+func burstFor(mps float64) int { return max(1, int(math.Floor(mps/10))) }
+
+func (w *worker) setRate(mps float64) {
+	if float64(w.limiter.Limit()) != mps {
+		w.limiter.SetLimit(rate.Limit(mps))
+		w.limiter.SetBurst(burstFor(mps))
+	}
+}
+
+func (w *worker) wake() {
+	select {
+	case w.wakeC <- struct{}{}:
+	default:
+	}
+}
+
+func (w *worker) stop() { w.once.Do(func() { close(w.stopC) }) }
+
+func (w *worker) run(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-w.stopC:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	rec := newRecorder(w)
+	defer func() {
+		w.sends.Wait() // every send that started gets its outcome written
+		rec.close()
+	}()
+	for ctx.Err() == nil {
+		if !w.waitPause(ctx) {
+			return
+		}
+		// Wait for one token, then take whatever else the bucket holds.
+		if err := w.limiter.Wait(ctx); err != nil {
+			return
+		}
+		n := 1
+		if extra := min(w.d.cfg.Batch-1, int(w.limiter.Tokens())); extra > 0 && w.limiter.AllowN(time.Now(), extra) {
+			n += extra
+		}
+		msgs, err := w.d.messages.Claim(ctx, w.number.id, n, w.d.cfg.ClaimFor)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.d.log.Error("claim failed", "err", err, "number_id", w.number.id)
+				w.sleep(ctx, time.Second)
+			}
+			continue
+		}
+		if len(msgs) == 0 {
+			w.idle(ctx)
+			continue
+		}
+		w.chargeSegments(msgs)
+		w.send(ctx, msgs, rec)
+	}
+}
+
+// chargeSegments takes the tokens of a batch's extra segments: the carrier
+// counts a three-segment message as three against the number's rate.
+func (w *worker) chargeSegments(msgs []*message.Message) {
+	extra := 0
+	for _, m := range msgs {
+		extra += max(0, m.Segments-1)
+	}
+	if extra > 0 {
+		w.limiter.ReserveN(time.Now(), extra) // a debt the next Wait pays off
+	}
+}
+
+func (w *worker) idle(ctx context.Context) {
+	t := time.NewTimer(w.d.cfg.Poll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-w.wakeC:
+	case <-t.C:
+	}
+}
+
+func (w *worker) sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func (w *worker) waitPause(ctx context.Context) bool {
+	w.mu.Lock()
+	until := w.pausedUntil
+	w.mu.Unlock()
+	if d := time.Until(until); d > 0 {
+		w.sleep(ctx, d)
+	}
+	return ctx.Err() == nil
+}
+
+func (w *worker) pause(d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if until := time.Now().Add(d); until.After(w.pausedUntil) {
+		w.pausedUntil = until
+	}
+}
+
+// send re-checks the batch's audience rules and hands each message that may
+// still go to the carrier, with the process's in-flight limit.
+func (w *worker) send(ctx context.Context, msgs []*message.Message, rec *recorder) {
+	acct, creds, err := w.account(ctx)
+	if err != nil {
+		w.d.log.Error("account for sending", "err", err, "account_id", w.number.accountID)
+		for _, m := range msgs {
+			rec.add(retry(m, time.Now().Add(30*time.Second), "account_unavailable", ""))
+		}
+		return
+	}
+	rec.setAccount(acct)
+	skips, err := w.d.messages.Recheck(ctx, acct, msgs)
+	if err != nil {
+		w.d.log.Error("recheck failed", "err", err)
+		skips = map[string]string{}
+	}
+	for _, m := range msgs {
+		if reason, skip := skips[m.ID]; skip {
+			rec.add(message.Outcome{Message: m, Status: message.Skipped, Reason: reason})
+			continue
+		}
+		select {
+		case w.d.inFlight <- struct{}{}:
+		case <-ctx.Done():
+			rec.add(retry(m, time.Now(), "shutdown", ""))
+			continue
+		}
+		w.sends.Add(1)
+		go func() {
+			defer w.sends.Done()
+			defer func() { <-w.d.inFlight }()
+			rec.add(w.sendOne(ctx, m, creds))
+		}()
+	}
+}
+
+func (w *worker) sendOne(ctx context.Context, m *message.Message, creds provider.Credentials) message.Outcome {
+	// A send that started finishes even while the process stops: cutting
+	// it off could leave the carrier holding a message Herald resends.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	res, err := w.d.provider.Send(ctx, provider.Message{ID: m.ID, To: m.To, From: m.From, Body: m.Body,
+		StatusCallback: w.d.cfg.StatusCallback, Credentials: creds})
+	if err == nil {
+		return message.Outcome{Message: m, Status: message.Sent, Carrier: "twilio", CarrierID: res.CarrierID}
+	}
+	return w.outcomeOf(ctx, m, err)
+}
+
+// outcomeOf maps a carrier error to what happens to the message.
+func (w *worker) outcomeOf(ctx context.Context, m *message.Message, err error) message.Outcome {
+	var perr *provider.Error
+	errors.As(err, &perr)
+	code := ""
+	if perr != nil {
+		code = perr.Code
+	}
+	switch provider.ClassOf(err) {
+	case provider.RateLimited:
+		wait := time.Second
+		if perr != nil && perr.RetryAfter > 0 {
+			wait = perr.RetryAfter
+		}
+		w.pause(wait)
+		return message.Outcome{Message: m, Status: message.RateLimited, Reason: "carrier_rate_limited", ErrorCode: code,
+			RetryAt: time.Now().Add(wait), Refund: true}
+	case provider.Retryable:
+		if m.Attempts >= w.d.cfg.MaxAttempts {
+			return message.Outcome{Message: m, Status: message.Failed, Reason: message.ReasonRetriesExhausted, ErrorCode: code}
+		}
+		return retry(m, time.Now().Add(backoff(m.Attempts)), "carrier_unavailable", code)
+	case provider.Unsubscribed:
+		return message.Outcome{Message: m, Status: message.Failed, Reason: message.ReasonUnsubscribed, ErrorCode: code}
+	case provider.InvalidNumber:
+		return message.Outcome{Message: m, Status: message.Failed, Reason: message.ReasonInvalidPhone, ErrorCode: code}
+	case provider.Permanent:
+		return message.Outcome{Message: m, Status: message.Failed, Reason: message.ReasonCarrierRejected, ErrorCode: code}
+	}
+	if ctx.Err() != nil {
+		// Shutting down: put it back at once, without spending the attempt.
+		o := retry(m, time.Now(), "shutdown", "")
+		o.Refund = true
+		return o
+	}
+	w.d.log.Error("send failed", "err", err, "message_id", m.ID)
+	return retry(m, time.Now().Add(backoff(m.Attempts)), "send_error", "")
+}
+
+func retry(m *message.Message, at time.Time, reason, code string) message.Outcome {
+	return message.Outcome{Message: m, Status: message.Queued, Reason: reason, ErrorCode: code, RetryAt: at}
+}
+
+// backoff is the wait before attempt n+1: 5 s, 30 s, 2 min, 10 min, 30 min,
+// each with up to 20 % jitter so retries of a batch spread out.
+func backoff(attempts int) time.Duration {
+	steps := []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, 30 * time.Minute}
+	d := steps[min(max(attempts-1, 0), len(steps)-1)]
+	return d + time.Duration(rand.Int64N(int64(d/5)+1))
+}
+
+// account returns the number's account and carrier credentials.
+func (w *worker) account(ctx context.Context) (account.Account, provider.Credentials, error) {
+	a, err := w.d.accounts.Get(ctx, w.number.accountID)
+	if err != nil {
+		return a, provider.Credentials{}, err
+	}
+	creds, err := w.d.accounts.Credentials(ctx, w.number.accountID)
+	return a, creds, err
+}

@@ -1,0 +1,183 @@
+package message
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/heraldsms/herald/internal/account"
+)
+
+const claimQuery = `
+UPDATE messages SET status = 'sending', claimed_until = $3, attempts = attempts + 1, updated_at = $2
+WHERE id IN (
+	SELECT id FROM messages
+	WHERE number_id = $1 AND status IN ('queued', 'rate_limited') AND next_attempt_at <= $2
+	ORDER BY priority, next_attempt_at, id
+	LIMIT $4%s)
+RETURNING ` + messageColumns
+
+// Claim takes up to n messages waiting for a sender number, transactional
+// first and oldest first, and marks them sending until lease runs out. A
+// claim whose holder dies is put back by RequeueExpired.
+func (s *Service) Claim(ctx context.Context, numberID string, n int, lease time.Duration) ([]*Message, error) {
+	now := s.clock.Now()
+	var out []*Message
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf(claimQuery, s.db.SkipLocked()), numberID, now, now.Add(lease), n)
+		if err != nil {
+			return fmt.Errorf("message: claim: %w", err)
+		}
+		if out, err = scanMessages(rows); err != nil {
+			return err
+		}
+		changes := make([]change, len(out))
+		for i, m := range out {
+			changes[i] = change{m.AccountID, m.ID, Sending, "", "", now}
+		}
+		return logChanges(ctx, tx, changes)
+	})
+	return out, err
+}
+
+// Recheck applies the audience rules again to claimed messages right
+// before they are sent, and returns the skip reason of each message that
+// may no longer go (by id). A STOP recorded while a message waited stops it.
+func (s *Service) Recheck(ctx context.Context, a account.Account, msgs []*Message) (map[string]string, error) {
+	ids := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		if m.ContactID != nil {
+			ids = append(ids, *m.ContactID)
+		}
+	}
+	contacts, err := s.contacts.GetMany(ctx, a.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	skips := map[string]string{}
+	for _, m := range msgs {
+		reason := ""
+		if m.ContactID != nil {
+			c, ok := contacts[*m.ContactID]
+			if ok {
+				reason = Skip(a, m.Kind, &c, true, "")
+			} else {
+				reason = Skip(a, m.Kind, nil, true, "")
+			}
+		} else {
+			reason = Skip(a, m.Kind, nil, false, phoneCountry(m.To))
+		}
+		if reason != "" {
+			skips[m.ID] = reason
+		}
+	}
+	return skips, nil
+}
+
+// Outcome is what became of one claimed message.
+type Outcome struct {
+	Message   *Message
+	Status    Status // Sent, Queued (retry later), RateLimited, Failed or Skipped
+	Reason    string
+	ErrorCode string
+	CarrierID string
+	Carrier   string
+	RetryAt   time.Time
+	// Refund gives the attempt back (a rate limit is not a failed attempt).
+	Refund bool
+}
+
+const recordOutcome = `
+UPDATE messages SET status = $3, reason = $4, error_code = $5, carrier = $6, carrier_id = $7,
+	next_attempt_at = $8, attempts = attempts - $9, claimed_until = NULL, reserved = $10, updated_at = $11
+WHERE account_id = $1 AND id = $2 AND status = 'sending'`
+
+// Record writes the outcomes of a batch of sends in one transaction, with
+// their log entries, and gives back the monthly allowance of messages that
+// were skipped at the last moment.
+func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outcome) error {
+	now := s.clock.Now()
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		changes := make([]change, 0, len(outcomes))
+		released := 0
+		for _, o := range outcomes {
+			m := o.Message
+			reserved := m.Reserved
+			if o.Status == Skipped && reserved {
+				reserved = false
+				released++
+			}
+			var carrierID any
+			if o.CarrierID != "" {
+				carrierID = o.CarrierID
+			}
+			refund := 0
+			if o.Refund {
+				refund = 1
+			}
+			next := o.RetryAt
+			if next.IsZero() {
+				next = now
+			}
+			_, err := tx.ExecContext(ctx, recordOutcome, m.AccountID, m.ID, string(o.Status), o.Reason, o.ErrorCode,
+				o.Carrier, carrierID, next, refund, reserved, now)
+			if err != nil {
+				return fmt.Errorf("message: record outcome: %w", err)
+			}
+			changes = append(changes, change{m.AccountID, m.ID, o.Status, o.Reason, o.ErrorCode, now})
+		}
+		if err := release(ctx, tx, a, now, released); err != nil {
+			return err
+		}
+		return logChanges(ctx, tx, changes)
+	})
+	if err != nil {
+		return err
+	}
+	var sent []*Message
+	for _, o := range outcomes {
+		o.Message.Status, o.Message.ErrorCode = o.Status, o.ErrorCode
+		if o.CarrierID != "" {
+			o.Message.CarrierID = &o.CarrierID
+		}
+		switch {
+		case o.Status == Sent:
+			sent = append(sent, o.Message)
+		case o.ErrorCode != "":
+			if err := s.actOnCarrierCode(ctx, o.Message, o.ErrorCode); err != nil {
+				s.log.Error("carrier error action failed", "err", err, "message_id", o.Message.ID)
+			}
+		}
+	}
+	return s.applyPending(ctx, sent)
+}
+
+// RequeueExpired puts back messages whose claim ran out: their dispatcher
+// died between claiming and recording. Each is sent again; if the carrier
+// had taken it already, that is the one duplicate the design allows.
+func (s *Service) RequeueExpired(ctx context.Context) (int, error) {
+	now := s.clock.Now()
+	var n int
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE messages SET status = 'queued', claimed_until = NULL, updated_at = $1
+			WHERE status = 'sending' AND claimed_until < $1 RETURNING account_id, id`, now)
+		if err != nil {
+			return fmt.Errorf("message: requeue: %w", err)
+		}
+		var changes []change
+		for rows.Next() {
+			var c change
+			if err := rows.Scan(&c.accountID, &c.messageID); err != nil {
+				rows.Close()
+				return fmt.Errorf("message: requeue: %w", err)
+			}
+			c.status, c.reason, c.at = Queued, "claim_expired", now
+			changes = append(changes, c)
+		}
+		rows.Close()
+		n = len(changes)
+		return logChanges(ctx, tx, changes)
+	})
+	return n, err
+}

@@ -1,0 +1,184 @@
+package message
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldsms/herald/internal/problem"
+)
+
+// Filter narrows a list of messages. Zero values do not filter.
+type Filter struct {
+	Statuses     []Status
+	Kind         Kind
+	TemplateID   string
+	ProgramID    string
+	ContactID    string
+	AutomationID string
+	From, To     time.Time // created_at range, To exclusive
+	Cursor       string
+	Limit        int
+}
+
+// Page is one page of messages, newest first.
+type Page struct {
+	Data       []*Message `json:"data"`
+	NextCursor string     `json:"next_cursor"`
+}
+
+// ParseFilter reads a filter from query-string values.
+func ParseFilter(get func(string) string) (Filter, error) {
+	f := Filter{Kind: Kind(get("kind")), TemplateID: get("template_id"), ProgramID: get("program_id"),
+		ContactID: get("contact_id"), AutomationID: get("automation_id"), Cursor: get("cursor"), Limit: 50}
+	for _, s := range strings.Split(get("status"), ",") {
+		if s == "" {
+			continue
+		}
+		if _, ok := knownStatuses[Status(s)]; !ok {
+			return f, problem.Invalidf("invalid_status", "status", "unknown status %q", s)
+		}
+		f.Statuses = append(f.Statuses, Status(s))
+	}
+	switch f.Kind {
+	case "", Transactional, Marketing, Test, Reply:
+	default:
+		return f, problem.Invalidf("invalid_kind", "kind", "kind must be transactional, marketing, test or reply")
+	}
+	for _, t := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := get(t.name); v != "" {
+			ts, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return f, problem.Invalidf("invalid_time", t.name, "%s must be an RFC 3339 time such as 2026-11-01T00:00:00Z", t.name)
+			}
+			*t.dst = ts.UTC()
+		}
+	}
+	if v := get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return f, problem.Invalidf("invalid_limit", "limit", "limit must be a whole number from 1 to 500")
+		}
+		f.Limit = n
+	}
+	if f.Cursor != "" {
+		if _, err := decodeCursor(f.Cursor); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+var knownStatuses = map[Status]bool{Skipped: true, LimitQueued: true, Queued: true, RateLimited: true, Sending: true,
+	Sent: true, Delivered: true, Undelivered: true, Failed: true, Cancelled: true}
+
+func decodeCursor(c string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) == 0 || len(b) > 64 {
+		return "", problem.Invalidf("invalid_cursor", "cursor", "cursor is not one this API returned")
+	}
+	return string(b), nil
+}
+
+// where builds the clause from fixed fragments; values are bound.
+func (f Filter) where(accountID string) (string, []any) {
+	clauses := []string{"account_id = $1"}
+	args := []any{accountID}
+	add := func(clause string, v any) {
+		args = append(args, v)
+		clauses = append(clauses, strings.Replace(clause, "$?", "$"+strconv.Itoa(len(args)), 1))
+	}
+	if len(f.Statuses) > 0 {
+		marks := make([]string, len(f.Statuses))
+		for i, s := range f.Statuses {
+			args = append(args, string(s))
+			marks[i] = "$" + strconv.Itoa(len(args))
+		}
+		clauses = append(clauses, "status IN ("+strings.Join(marks, ", ")+")")
+	}
+	for _, c := range []struct {
+		clause string
+		v      string
+	}{{"kind = $?", string(f.Kind)}, {"template_id = $?", f.TemplateID}, {"program_id = $?", f.ProgramID},
+		{"contact_id = $?", f.ContactID}, {"automation_id = $?", f.AutomationID}} {
+		if c.v != "" {
+			add(c.clause, c.v)
+		}
+	}
+	if !f.From.IsZero() {
+		add("created_at >= $?", f.From)
+	}
+	if !f.To.IsZero() {
+		add("created_at < $?", f.To)
+	}
+	if f.Cursor != "" {
+		last, _ := decodeCursor(f.Cursor)
+		add("id < $?", last)
+	}
+	return strings.Join(clauses, " AND "), args
+}
+
+// List returns one page of an account's messages, newest first.
+func (s *Service) List(ctx context.Context, accountID string, f Filter) (Page, error) {
+	if f.Limit == 0 {
+		f.Limit = 50
+	}
+	where, args := f.where(accountID)
+	args = append(args, f.Limit+1)
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE `+where+
+		` ORDER BY id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("message: list: %w", err)
+	}
+	msgs, err := scanMessages(rows)
+	if err != nil {
+		return Page{}, err
+	}
+	page := Page{Data: msgs}
+	if page.Data == nil {
+		page.Data = []*Message{}
+	}
+	if len(page.Data) > f.Limit {
+		page.Data = page.Data[:f.Limit]
+		page.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(page.Data[f.Limit-1].ID))
+	}
+	return page, nil
+}
+
+// Outcome statuses of the Communication Outcomes log.
+var outcomeOf = map[Status]string{
+	Queued: "processing", Sending: "processing", Sent: "completed", Delivered: "delivered",
+	Undelivered: "failed", Failed: "failed", RateLimited: "rate_limited", Skipped: "skipped",
+	LimitQueued: "limit_queued", Cancelled: "cancelled",
+}
+
+// OutcomeStatus is the outcome log's word for a message status.
+func OutcomeStatus(s Status) string { return outcomeOf[s] }
+
+// CountOutcomes counts an account's messages matching f by outcome status.
+func (s *Service) CountOutcomes(ctx context.Context, accountID string, f Filter) (map[string]int, error) {
+	f.Cursor = ""
+	where, args := f.where(accountID)
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT status, count(*) FROM messages WHERE `+where+` GROUP BY status`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("message: count outcomes: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int{"processing": 0, "completed": 0, "delivered": 0, "rate_limited": 0, "skipped": 0,
+		"limit_queued": 0, "failed": 0, "cancelled": 0}
+	for rows.Next() {
+		var st Status
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("message: count outcomes: %w", err)
+		}
+		counts[outcomeOf[st]] += n
+	}
+	return counts, rows.Err()
+}

@@ -1,0 +1,288 @@
+package message
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/heraldsms/herald/internal/account"
+	"github.com/heraldsms/herald/internal/clock"
+	"github.com/heraldsms/herald/internal/contact"
+	"github.com/heraldsms/herald/internal/db"
+	"github.com/heraldsms/herald/internal/id"
+	"github.com/heraldsms/herald/internal/msgtemplate"
+	"github.com/heraldsms/herald/internal/problem"
+	"github.com/heraldsms/herald/internal/segment"
+)
+
+// Template is an approved template version, ready to render.
+type Template struct {
+	ID, VersionID string
+	Kind          Kind
+	Compiled      *msgtemplate.Compiled
+}
+
+// Templates finds the approved version of a template.
+type Templates interface {
+	Approved(ctx context.Context, accountID, templateID string) (Template, error)
+}
+
+// Accounts is what the message service reads of an account.
+type Accounts interface {
+	Get(ctx context.Context, accountID string) (account.Account, error)
+	Numbers(ctx context.Context, accountID string) ([]account.Number, error)
+	GetProgram(ctx context.Context, accountID, programID string) (account.Program, error)
+}
+
+// Contacts is what the message service reads of contacts.
+type Contacts interface {
+	Get(ctx context.Context, accountID, contactID string) (contact.Contact, error)
+	GetByExternalID(ctx context.Context, accountID, externalID string) (contact.Contact, error)
+	GetMany(ctx context.Context, accountID string, ids []string) (map[string]contact.Contact, error)
+}
+
+// Waker is told when a number has new messages to send, so a dispatcher
+// need not wait for its next poll.
+type Waker interface{ Wake(numberID string) }
+
+// Service makes messages and moves them through their life.
+type Service struct {
+	db        *db.DB
+	clock     clock.Clock
+	log       *slog.Logger
+	accounts  Accounts
+	contacts  Contacts
+	templates Templates
+	waker     Waker
+	actions   CarrierActions
+	// OnMark is called after a reservation crosses a usage mark (50, 80,
+	// 100 %), once per month; webhooks hang off it.
+	OnMark func(ctx context.Context, accountID string, mark int)
+}
+
+// NewService returns a Service.
+func NewService(d *db.DB, c clock.Clock, log *slog.Logger, accounts Accounts, contacts Contacts, templates Templates) *Service {
+	return &Service{db: d, clock: c, log: log, accounts: accounts, contacts: contacts, templates: templates}
+}
+
+// SetWaker connects the dispatcher, which is built after the service.
+func (s *Service) SetWaker(w Waker) { s.waker = w }
+
+// Request asks for one message to one contact.
+type Request struct {
+	ContactID  string
+	ExternalID string
+	TemplateID string
+	// Kind defaults to the template's kind.
+	Kind Kind
+	// Data fills {{event.data.x}} and the event-backed tags.
+	Data      map[string]any
+	ProgramID string
+	// Automation context; DedupeKey makes a repeat a no-op.
+	AutomationID, EventID, DedupeKey string
+	Step                             *int
+	// Quiet turns a missing merge value into a skipped message instead of
+	// an error, for automations: their caller is not there to fix it.
+	Quiet bool
+}
+
+// Create renders and stores a message, skipped, limit-queued or queued.
+func (s *Service) Create(ctx context.Context, accountID string, r Request) (*Message, error) {
+	a, err := s.accounts.Get(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if !a.SMSEnabled {
+		return nil, problem.Invalidf(ReasonSMSNotEnabled, "", "SMS is not enabled for this account; the operator enables it")
+	}
+	c, err := s.findContact(ctx, accountID, r)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.render(ctx, a, &c, r)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status == "" {
+		if reason := Skip(a, m.Kind, &c, true, ""); reason != "" {
+			m.Status, m.Reason = Skipped, reason
+		}
+	}
+	if err := s.store(ctx, a, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (s *Service) findContact(ctx context.Context, accountID string, r Request) (contact.Contact, error) {
+	switch {
+	case r.ContactID != "":
+		return s.contacts.Get(ctx, accountID, r.ContactID)
+	case r.ExternalID != "":
+		return s.contacts.GetByExternalID(ctx, accountID, r.ExternalID)
+	}
+	return contact.Contact{}, problem.Invalidf("required", "contact_id", "name the contact by contact_id or external_id")
+}
+
+// render makes the message row: the body rendered once from the approved
+// version, with its encoding and segments, and the sender number.
+func (s *Service) render(ctx context.Context, a account.Account, c *contact.Contact, r Request) (*Message, error) {
+	if r.TemplateID == "" {
+		return nil, problem.Invalidf("required", "template_id", "template_id is required")
+	}
+	tpl, err := s.templates.Approved(ctx, a.ID, r.TemplateID)
+	if err != nil {
+		return nil, err
+	}
+	kind := r.Kind
+	if kind == "" {
+		kind = tpl.Kind
+	}
+	if kind != Transactional && kind != Marketing {
+		return nil, problem.Invalidf("invalid_kind", "kind", "kind must be transactional or marketing")
+	}
+	values := msgtemplate.Values{FirstName: c.FirstName, LastName: c.LastName, Brand: a.Brand(),
+		Attributes: c.Attributes, EventData: r.Data}
+	m := &Message{ID: id.New(id.Message), AccountID: a.ID, ContactID: &c.ID, To: c.E164(), Kind: kind,
+		TemplateID: &tpl.ID, VersionID: &tpl.VersionID, Step: r.Step, Encoding: string(segment.GSM7)}
+	if r.ProgramID != "" {
+		p, err := s.accounts.GetProgram(ctx, a.ID, r.ProgramID)
+		if err != nil {
+			return nil, err
+		}
+		values.ProgramName, m.ProgramID = p.Name, &p.ID
+	}
+	setOpt(&m.AutomationID, r.AutomationID)
+	setOpt(&m.EventID, r.EventID)
+	setOpt(&m.DedupeKey, r.DedupeKey)
+	body, err := tpl.Compiled.Render(values)
+	var missing *msgtemplate.MissingValueError
+	switch {
+	case errors.As(err, &missing) && r.Quiet:
+		m.Status, m.Reason = Skipped, ReasonMissingValue+": "+strings.Join(missing.Tags, ", ")
+	case errors.As(err, &missing):
+		e := problem.Invalidf(ReasonMissingValue, "data", "no value for %s and the template gives no fallback", strings.Join(missing.Tags, ", "))
+		e.Detail = map[string]any{"tags": missing.Tags}
+		return nil, e
+	case err != nil:
+		return nil, fmt.Errorf("message: render: %w", err)
+	}
+	m.Body = body
+	info := segment.Count(body)
+	m.Encoding, m.Segments = string(info.Encoding), info.Segments
+	if err := s.pickNumber(ctx, a, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func setOpt(dst **string, v string) {
+	if v != "" {
+		*dst = &v
+	}
+}
+
+// pickNumber chooses the sender number for the message's kind: the
+// marketing number for marketing, the transactional one for the rest, or
+// the one number that sends both.
+func (s *Service) pickNumber(ctx context.Context, a account.Account, m *Message) error {
+	nums, err := s.accounts.Numbers(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	want := account.NumberTransactional
+	if m.Kind == Marketing {
+		want = account.NumberMarketing
+	}
+	for _, n := range nums {
+		if n.Kind == want || n.Kind == account.NumberBoth {
+			m.NumberID, m.From = &n.ID, n.Phone
+			return nil
+		}
+	}
+	return problem.Invalidf(ReasonNoSenderNumber, "", "the account has no %s sender number; the operator sets numbers up", want)
+}
+
+// store writes a new message in one transaction with its reservation
+// against the monthly limit, and wakes the number's dispatcher.
+func (s *Service) store(ctx context.Context, a account.Account, m *Message) error {
+	now := s.clock.Now()
+	m.CreatedAt, m.UpdatedAt, m.NextAttempt = now, now, now
+	mark := 0
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if m.Status == "" {
+			ok, crossed, _, err := reserve(ctx, tx, a, m.Kind, now)
+			if err != nil {
+				return err
+			}
+			m.Status, m.Reserved, mark = LimitQueued, ok, crossed
+			if ok {
+				m.Status = Queued
+			}
+		}
+		return insertMessages(ctx, tx, []*Message{m})
+	})
+	if db.IsUniqueViolation(err) && m.DedupeKey != nil {
+		return problem.Conflictf("duplicate", "", "this automation step already made a message for this event and contact")
+	}
+	if err != nil {
+		return err
+	}
+	s.afterStore(ctx, a.ID, m, mark)
+	return nil
+}
+
+// storeUnreserved writes a message that does not count against the
+// monthly limit (a Send Test).
+func (s *Service) storeUnreserved(ctx context.Context, m *Message) error {
+	now := s.clock.Now()
+	m.CreatedAt, m.UpdatedAt, m.NextAttempt = now, now, now
+	if err := s.db.InTx(ctx, func(tx *sql.Tx) error { return insertMessages(ctx, tx, []*Message{m}) }); err != nil {
+		return err
+	}
+	s.afterStore(ctx, m.AccountID, m, 0)
+	return nil
+}
+
+func (s *Service) afterStore(ctx context.Context, accountID string, m *Message, mark int) {
+	if m.Status == Queued && s.waker != nil && m.NumberID != nil {
+		s.waker.Wake(*m.NumberID)
+	}
+	if mark > 0 && s.OnMark != nil {
+		s.OnMark(ctx, accountID, mark)
+	}
+}
+
+// Get returns a message with its transaction log.
+func (s *Service) Get(ctx context.Context, accountID, messageID string) (*Message, error) {
+	m, err := getMessage(ctx, s.db.Read(), accountID, messageID)
+	if errors.Is(err, errNoMessage) {
+		return nil, problem.NotFoundf("no message %q", messageID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.History, err = history(ctx, s.db.Read(), accountID, messageID); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// TemplateSource gives the message service the approved versions kept by
+// the template service. The template service sends its tests through the
+// message service, so one is built first and Templates is set after.
+type TemplateSource struct {
+	Templates *msgtemplate.Service
+}
+
+// Approved returns the approved version of a template, ready to render.
+func (t *TemplateSource) Approved(ctx context.Context, accountID, templateID string) (Template, error) {
+	s, err := t.Templates.Sendable(ctx, accountID, templateID)
+	if err != nil {
+		return Template{}, err
+	}
+	return Template{ID: s.TemplateID, VersionID: s.VersionID, Kind: Kind(s.Kind), Compiled: s.Compiled}, nil
+}
