@@ -57,6 +57,9 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/operator/templates/{id}/approve", operator, s.approveTemplate},
 		{"POST", "/api/v1/operator/templates/{id}/reject", operator, s.rejectTemplate},
 
+		{"GET", "/api/v1/sim/inbox", viewer, s.simInbox},
+		{"POST", "/api/v1/sim/reply", editor, s.simReply},
+
 		{"POST", "/webhooks/twilio/status", carrier, s.twilioStatus},
 
 		{"GET", "/api/v1/operator/accounts", operator, s.listAccounts},

@@ -20,6 +20,7 @@ import (
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/message"
 	"github.com/heraldsms/herald/internal/msgtemplate"
+	"github.com/heraldsms/herald/internal/sim"
 )
 
 // Deps is what the API is built from.
@@ -33,8 +34,10 @@ type Deps struct {
 	// PublicURL is how carriers reach this server; webhook signatures are
 	// computed over it.
 	PublicURL string
-	Clock     clock.Clock
-	Logger    *slog.Logger
+	// Sim is the built-in carrier simulator, nil when it is off.
+	Sim    *sim.Sim
+	Clock  clock.Clock
+	Logger *slog.Logger
 }
 
 // Server serves the API.

@@ -106,7 +106,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		a.Sim = sim.New(scfg)
 	}
 	a.API = api.New(api.Deps{DB: d, Accounts: a.Accounts, Contacts: a.Contacts, Messages: a.Messages,
-		Templates: a.Templates, PublicURL: cfg.PublicURL, Clock: a.Clock, Logger: log})
+		Templates: a.Templates, PublicURL: cfg.PublicURL, Sim: a.Sim, Clock: a.Clock, Logger: log})
 	return a, nil
 }
 
@@ -146,7 +146,37 @@ func (a *App) Run(ctx context.Context) (wait func()) {
 			a.Log.Error("dispatcher stopped", "err", err)
 		}
 	}()
-	return func() { <-done }
+	housekept := make(chan struct{})
+	go func() {
+		defer close(housekept)
+		a.housekeep(ctx)
+	}()
+	return func() {
+		<-done
+		<-housekept
+	}
+}
+
+// housekeep runs the periodic chores: releasing limit queues when a month
+// begins (for accounts that chose it) and pruning old callback records.
+func (a *App) housekeep(ctx context.Context) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		if n, err := a.Messages.ReleaseForNewMonth(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("monthly queue release failed", "err", err)
+		} else if n > 0 {
+			a.Log.Info("released last month's limit queue", "count", n)
+		}
+		if err := a.Messages.Prune(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("prune failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // Serve listens on the configured address until ctx is done, then stops

@@ -8,11 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/config"
+	"github.com/heraldsms/herald/internal/sim"
 )
 
 const usage = `herald: SMS engagement for referral and loyalty programs
@@ -22,6 +26,7 @@ Usage:
   herald migrate [flags]                    apply database migrations and exit
   herald account create --name NAME [--json] create an account and its first admin API key
   herald operator key [--json]              create an operator API key
+  herald sim [--addr A] [--inbound-url U]   run the carrier simulator alone
 
 Every command takes the flags below; each also reads its HERALD_* variable.
 `
@@ -63,6 +68,8 @@ func run(ctx context.Context, args []string, env Env) error {
 		return accountCreate(ctx, args[2:], env)
 	case cmd == "operator key":
 		return operatorKey(ctx, args[2:], env)
+	case args[0] == "sim":
+		return simulator(ctx, args[1:], env)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return nil
@@ -169,5 +176,37 @@ func operatorKey(ctx context.Context, args []string, env Env) error {
 		return json.NewEncoder(env.Stdout).Encode(map[string]string{"api_key": key})
 	}
 	fmt.Fprintf(env.Stdout, "operator API key (shown once): %s\n", key)
+	return nil
+}
+
+// simulator runs the Twilio-compatible carrier alone, for a Herald in
+// another process (or several): point an account's twilio.base_url at it.
+func simulator(ctx context.Context, args []string, env Env) error {
+	fs := flag.NewFlagSet("herald sim", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on")
+	inbound := fs.String("inbound-url", "http://127.0.0.1:8080/webhooks/twilio/inbound", "where handsets' replies are posted")
+	delay := fs.Duration("delay", time.Second, "wait before each status callback")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
+	s := sim.New(sim.Config{CallbackDelay: *delay, InboundURL: *inbound, Logger: log})
+	defer s.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+	}()
+	fmt.Fprintf(env.Stdout, "carrier simulator on http://%s (use it as twilio.base_url)\n", ln.Addr())
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
 	return nil
 }

@@ -1,10 +1,14 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/url"
 	"sort"
 	"testing"
 	"time"
@@ -327,4 +331,50 @@ func TestCrashLosesNothing(t *testing.T) {
 			require.Len(t, second.app.Sim.Received(), 30, "every accepted message sent, none twice")
 		})
 	}
+}
+
+func TestSimulatorInboxThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	p := startPipeline(t, dbtest.Options(t, db.SQLite), 50)
+	ctx := context.Background()
+	c := p.contact("+17346263333", consent.OptedIn)
+	p.waitStatus(p.send(c, 7).ID, message.Delivered)
+	_, key, err := p.app.Accounts.CreateKey(ctx, p.acct, account.RoleViewer, "viewer")
+	require.NoError(t, err)
+	other, otherKey, err := p.app.Accounts.CreateAccount(ctx, account.NewAccount{Name: "Other"})
+	require.NoError(t, err)
+	_ = other
+
+	get := func(key, handset string) (int, map[string]any) {
+		req, _ := http.NewRequest("GET", p.cfg.PublicURL+"/api/v1/sim/inbox?handset="+url.QueryEscape(handset), nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var body map[string]any
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&body))
+		return res.StatusCode, body
+	}
+	status, body := get(key, "+17346263333")
+	require.Equal(t, http.StatusOK, status)
+	require.Len(t, body["data"], 1)
+	require.Equal(t, "Hi Ava, order 7 is on its way.", body["data"].([]any)[0].(map[string]any)["body"])
+	status, body = get(otherKey, "+17346263333")
+	require.Equal(t, http.StatusOK, status)
+	require.Empty(t, body["data"], "another account sees none of it")
+	status, _ = get(key, "7346263333")
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+
+	post := func(key string, v map[string]any) int {
+		raw, _ := json.Marshal(v)
+		req, _ := http.NewRequest("POST", p.cfg.PublicURL+"/api/v1/sim/reply", bytes.NewReader(raw))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	require.Equal(t, http.StatusUnprocessableEntity, post(otherKey, map[string]any{"from": "+17346263333", "to": "+18885550100", "body": "STOP"}),
+		"an account answers only to its own numbers")
 }

@@ -63,6 +63,7 @@ func TestCallbacksAreSignedAndArriveInOrder(t *testing.T) {
 
 	require.Eventually(t, func() bool { return b.sim.Inbox(handset)[0].Status == "delivered" },
 		time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return b.sim.Pending() == 0 }, time.Second, 5*time.Millisecond)
 }
 
 // A signature made with another token, or over another URL, must fail: the

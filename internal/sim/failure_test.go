@@ -119,4 +119,5 @@ func TestAFullCallbackQueueRateLimits(t *testing.T) {
 	require.Equal(t, "20429", pe.Code)
 	require.Equal(t, time.Second, pe.RetryAfter)
 	require.Len(t, b.sim.Received(), 2)
+	require.Equal(t, 2, b.sim.Pending())
 }

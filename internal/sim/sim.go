@@ -128,20 +128,23 @@ type Sim struct {
 	mu sync.Mutex
 	st store // guarded by mu
 
+	ownClient bool // the HTTP client is the simulator's own, to close with it
 	closeOnce sync.Once
 }
 
 // New returns a running simulator. Call Close to stop its callback workers.
 func New(cfg Config) *Sim {
+	own := cfg.HTTPClient == nil
 	cfg = withDefaults(cfg)
 	s := &Sim{
-		cfg:      cfg,
-		now:      cfg.Clock,
-		log:      cfg.Logger,
-		http:     cfg.HTTPClient,
-		rng:      mrand.New(mrand.NewPCG(uint64(cfg.Seed), uint64(cfg.Seed)^0x9e3779b97f4a7c15)),
-		accounts: make(map[string]string),
-		st:       newStore(cfg.InboxPerHandset, cfg.InboxTotal),
+		cfg:       cfg,
+		now:       cfg.Clock,
+		log:       cfg.Logger,
+		http:      cfg.HTTPClient,
+		rng:       mrand.New(mrand.NewPCG(uint64(cfg.Seed), uint64(cfg.Seed)^0x9e3779b97f4a7c15)),
+		accounts:  make(map[string]string),
+		st:        newStore(cfg.InboxPerHandset, cfg.InboxTotal),
+		ownClient: own,
 	}
 	_, _ = rand.Read(s.ids.prefix[:])
 	s.cb = newDispatcher(dispatcherConfig{
@@ -195,10 +198,20 @@ func positiveOr(n, def int) int {
 func (s *Sim) Handler() http.Handler { return s.mux }
 
 // Close stops the callback workers and waits for them. Callbacks not yet
-// posted are dropped. Close is safe to call more than once.
+// posted are dropped; the handler still answers, but posts nothing more.
+// Close is safe to call more than once.
 func (s *Sim) Close() {
-	s.closeOnce.Do(s.cb.close)
+	s.closeOnce.Do(func() {
+		s.cb.close()
+		if s.ownClient {
+			s.http.CloseIdleConnections()
+		}
+	})
 }
+
+// Pending reports how many accepted messages still have status callbacks to
+// post, so a test can wait for the carrier to go quiet.
+func (s *Sim) Pending() int { return int(s.cb.pending.Load()) }
 
 // Reset forgets every message, handset state, failure mode and added latency,
 // so one process can serve several test scenarios. Sub-account tokens and
