@@ -32,18 +32,25 @@ type worker struct {
 
 func newWorker(d *Dispatcher, n numberRow) *worker {
 	w := &worker{d: d, number: n, wakeC: make(chan struct{}, 1), stopC: make(chan struct{})}
-	w.limiter = rate.NewLimiter(rate.Limit(n.mps), burstFor(n.mps))
+	w.limiter = rate.NewLimiter(paced(n.mps), burstFor(n.mps))
 	return w
 }
 
+// headroom is the share of a number's rate Herald uses. The carrier counts
+// what it receives, and requests that leave on time can arrive bunched
+// (network, scheduler, GC); a tenth in reserve absorbs a delay of up to one
+// send interval without the carrier seeing the rate exceeded.
+const headroom = 0.9
+
+func paced(mps float64) rate.Limit { return rate.Limit(mps * headroom) }
+
 // burstFor is how many sends a number may make at once: a tenth of a
-// second's worth, at least one, so that no one-second window sees more than
-// the rate plus that tenth.
-func burstFor(mps float64) int { return max(1, int(math.Floor(mps/10))) }
+// second's worth, at least one.
+func burstFor(mps float64) int { return max(1, int(math.Floor(mps*headroom/10))) }
 
 func (w *worker) setRate(mps float64) {
-	if float64(w.limiter.Limit()) != mps {
-		w.limiter.SetLimit(rate.Limit(mps))
+	if w.limiter.Limit() != paced(mps) {
+		w.limiter.SetLimit(paced(mps))
 		w.limiter.SetBurst(burstFor(mps))
 	}
 }
