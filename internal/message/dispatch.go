@@ -137,7 +137,8 @@ func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outc
 	}
 	var sent []*Message
 	for _, o := range outcomes {
-		o.Message.Status, o.Message.ErrorCode = o.Status, o.ErrorCode
+		o.Message.Status, o.Message.ErrorCode, o.Message.Reason = o.Status, o.ErrorCode, o.Reason
+		s.notify(ctx, o.Message)
 		if o.CarrierID != "" {
 			o.Message.CarrierID = &o.CarrierID
 		}

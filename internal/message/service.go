@@ -61,6 +61,23 @@ type Service struct {
 	// OnMark is called after a reservation crosses a usage mark (50, 80,
 	// 100 %), once per month; webhooks hang off it.
 	OnMark func(ctx context.Context, accountID string, mark int)
+	// OnOutcome is called after a message reaches an outcome a customer's
+	// systems hear of: delivered, undelivered, failed, skipped or
+	// limit_queued. It runs after the change is committed.
+	OnOutcome func(ctx context.Context, m *Message)
+}
+
+// notify tells OnOutcome of messages whose status it reports.
+func (s *Service) notify(ctx context.Context, msgs ...*Message) {
+	if s.OnOutcome == nil {
+		return
+	}
+	for _, m := range msgs {
+		switch m.Status {
+		case Delivered, Undelivered, Failed, Skipped, LimitQueued:
+			s.OnOutcome(ctx, m)
+		}
+	}
 }
 
 // NewService returns a Service.
@@ -248,6 +265,7 @@ func (s *Service) storeUnreserved(ctx context.Context, m *Message) error {
 }
 
 func (s *Service) afterStore(ctx context.Context, accountID string, m *Message, mark int) {
+	s.notify(ctx, m)
 	if m.Status == Queued && s.waker != nil && m.NumberID != nil {
 		s.waker.Wake(*m.NumberID)
 	}

@@ -82,6 +82,7 @@ func (s *Service) ApplyCarrierStatus(ctx context.Context, accountID string, cs C
 	if applied == nil {
 		return nil
 	}
+	s.notify(ctx, applied)
 	return s.actOnCarrierCode(ctx, applied, cs.ErrorCode)
 }
 
@@ -126,6 +127,7 @@ func moveTo(ctx context.Context, q db.Querier, m *Message, to Status, code strin
 func (s *Service) applyPending(ctx context.Context, sent []*Message) error {
 	for _, m := range sent {
 		var pending []CarrierStatus
+		changed := false
 		err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 			rows, err := tx.QueryContext(ctx, `DELETE FROM pending_statuses WHERE account_id = $1 AND carrier_id = $2
 				RETURNING status, error_code`, m.AccountID, *m.CarrierID)
@@ -146,9 +148,11 @@ func (s *Service) applyPending(ctx context.Context, sent []*Message) error {
 			for _, st := range []Status{Sent, Delivered, Undelivered, Failed} {
 				for _, p := range pending {
 					if Status(p.Status) == st {
-						if _, err := moveTo(ctx, tx, m, st, p.ErrorCode, now); err != nil {
+						moved, err := moveTo(ctx, tx, m, st, p.ErrorCode, now)
+						if err != nil {
 							return err
 						}
+						changed = changed || moved
 					}
 				}
 			}
@@ -156,6 +160,9 @@ func (s *Service) applyPending(ctx context.Context, sent []*Message) error {
 		})
 		if err != nil {
 			return err
+		}
+		if changed {
+			s.notify(ctx, m) // after the commit, with the final status
 		}
 		for _, p := range pending {
 			if err := s.actOnCarrierCode(ctx, m, p.ErrorCode); err != nil {
