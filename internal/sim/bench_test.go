@@ -38,17 +38,6 @@ func BenchmarkHandler(b *testing.B) {
 	})
 }
 
-// discardWriter is the cheapest ResponseWriter, so that BenchmarkHandler
-// measures the handler rather than a recorder.
-type discardWriter struct {
-	header http.Header
-	status int
-}
-
-func (w *discardWriter) Header() http.Header         { return w.header }
-func (w *discardWriter) WriteHeader(status int)      { w.status = status }
-func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-
 // BenchmarkSend measures sends per second through the real Twilio client
 // over loopback HTTP, with keep-alive connections and many sends in flight,
 // as Herald's dispatcher sends. Client, simulator and callback receiver share

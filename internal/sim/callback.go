@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,28 +44,27 @@ type job struct {
 // failed message never reached a carrier, so it reports failed alone;
 // otherwise sent comes first, then the outcome.
 func (s *Sim) plan() []step {
-	mix := s.cfg.Mix
-	final := step{status: "delivered"}
-	switch n := s.randIntN(max(mix.Delivered, 0) + max(mix.Undelivered, 0) + max(mix.Failed, 0)); {
-	case n < max(mix.Delivered, 0):
-	case n < max(mix.Delivered, 0)+max(mix.Undelivered, 0):
-		final = step{status: "undelivered", errorCode: mix.ErrorCodes[s.randIntN(len(mix.ErrorCodes))]}
+	mix := s.cfg.Mix // weights are non-negative with a positive sum; see withDefaults
+	n := s.randIntN(mix.Delivered + mix.Undelivered + mix.Failed)
+	switch {
+	case n < mix.Delivered:
+		return []step{{status: "sent"}, {status: "delivered"}}
+	case n < mix.Delivered+mix.Undelivered:
+		return []step{{status: "sent"}, {status: "undelivered", errorCode: s.errorCode()}}
 	default:
-		final = step{status: "failed", errorCode: mix.ErrorCodes[s.randIntN(len(mix.ErrorCodes))]}
+		return []step{{status: "failed", errorCode: s.errorCode()}}
 	}
-	steps := []step{final}
-	if final.status != "failed" {
-		steps = []step{{status: "sent"}, final}
-	}
-	return steps
+}
+
+func (s *Sim) errorCode() string {
+	codes := s.cfg.Mix.ErrorCodes
+	return codes[s.randIntN(len(codes))]
 }
 
 // newJob prepares a message's callbacks, applying the ordering options.
 func newJob(m *Received, acct account, req sendRequest, steps []step, cfg Config, ids *idSource) *job {
 	if cfg.ShuffleCallbacks {
-		for i, j := 0, len(steps)-1; i < j; i, j = i+1, j-1 {
-			steps[i], steps[j] = steps[j], steps[i]
-		}
+		slices.Reverse(steps)
 	}
 	out := make([]step, 0, 2*len(steps))
 	for _, st := range steps {

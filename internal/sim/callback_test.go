@@ -97,6 +97,8 @@ func TestCallbackOutcomesFollowTheMix(t *testing.T) {
 			[]string{"30006"}, provider.InvalidNumber},
 		{"carrier filtering", sim.Mix{Failed: 1, ErrorCodes: []string{"30007"}}, []string{"failed"},
 			[]string{"30007"}, provider.Permanent},
+		{"negative weights count as zero", sim.Mix{Delivered: -5, Failed: 1}, []string{"failed"}, sim.DefaultErrorCodes, provider.Unknown},
+		{"zero mix delivers", sim.Mix{}, []string{"sent", "delivered"}, []string{""}, provider.Unknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

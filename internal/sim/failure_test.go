@@ -93,15 +93,16 @@ func TestSetLatencyDelaysEveryAnswer(t *testing.T) {
 	t.Parallel()
 	b := setup(t, sim.Config{})
 
-	b.sim.SetLatency(80 * time.Millisecond)
+	const latency = 400 * time.Millisecond
+	b.sim.SetLatency(latency)
 	start := time.Now()
 	b.send(t, b.messageWithoutCallback())
-	require.GreaterOrEqual(t, time.Since(start), 80*time.Millisecond)
+	require.GreaterOrEqual(t, time.Since(start), latency)
 
 	b.sim.Reset()
 	start = time.Now()
 	b.send(t, b.messageWithoutCallback())
-	require.Less(t, time.Since(start), 80*time.Millisecond, "Reset removes the latency")
+	require.Less(t, time.Since(start), latency, "Reset removes the latency")
 }
 
 // When callbacks cannot keep up, the queue's bound refuses sends with a 429

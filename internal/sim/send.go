@@ -42,23 +42,9 @@ type sendRequest struct {
 // handleSend is Twilio's "create a Message" call: authenticate, validate,
 // accept, answer with the Message resource, and queue its callbacks.
 func (s *Sim) handleSend(w http.ResponseWriter, r *http.Request) {
-	if !sleep(r.Context(), s.currentLatency()) {
-		return
-	}
-	if e, retryAfter, ok := s.fail.check(s.now(), s.randFloat); ok {
-		if retryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
-		}
-		writeAPIError(w, e)
-		return
-	}
-	if !isSID(r.PathValue("AccountSid")) {
-		handleTwilioNotFound(w, r)
-		return
-	}
-	acct, ok := s.authenticate(r)
+	arrived := s.now()
+	acct, ok := s.admit(w, r)
 	if !ok {
-		writeAPIError(w, apiError{http.StatusUnauthorized, 20003, "Authenticate"})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
@@ -76,7 +62,7 @@ func (s *Sim) handleSend(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, apiError{http.StatusTooManyRequests, 20429, "Too Many Requests"})
 		return
 	}
-	m, j, e := s.accept(acct, req)
+	m, j, e := s.accept(acct, req, arrived)
 	if e != nil {
 		s.cb.release()
 		writeAPIError(w, *e)
@@ -88,6 +74,31 @@ func (s *Sim) handleSend(w http.ResponseWriter, r *http.Request) {
 	} else {
 		s.cb.release()
 	}
+}
+
+// admit applies the added latency and any failure mode, then authenticates.
+// When it returns false the request has been answered (or abandoned by its
+// client).
+func (s *Sim) admit(w http.ResponseWriter, r *http.Request) (account, bool) {
+	if !sleep(r.Context(), s.currentLatency()) {
+		return account{}, false
+	}
+	if e, retryAfter, failed := s.fail.check(s.now(), s.randFloat); failed {
+		if retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+		}
+		writeAPIError(w, e)
+		return account{}, false
+	}
+	if !isSID(r.PathValue("AccountSid")) {
+		handleTwilioNotFound(w, r)
+		return account{}, false
+	}
+	acct, ok := s.authenticate(r)
+	if !ok {
+		writeAPIError(w, apiError{http.StatusUnauthorized, 20003, "Authenticate"})
+	}
+	return acct, ok
 }
 
 func (s *Sim) currentLatency() time.Duration { return time.Duration(s.latency.Load()) }
@@ -177,7 +188,7 @@ func isE164(s string) bool {
 // accept records a valid send in its handset's inbox, unless the handset
 // refuses it, and returns its callback job (nil when no callback was asked
 // for: such a message takes its final status at once).
-func (s *Sim) accept(acct account, req sendRequest) (*Received, *job, *apiError) {
+func (s *Sim) accept(acct account, req sendRequest, arrived time.Time) (*Received, *job, *apiError) {
 	sender, status := req.from, "queued"
 	if req.from == "" { // Twilio picks a number from the service's pool later
 		sender, status = req.service, "accepted"
@@ -185,7 +196,7 @@ func (s *Sim) accept(acct account, req sendRequest) (*Received, *job, *apiError)
 	m := &Received{
 		SID: s.ids.next("SM"), AccountSID: acct.sid, From: sender, To: req.to, Body: req.body,
 		Segments: segment.Count(req.body).Segments, Direction: DirectionAPI, Status: status,
-		ReceivedAt: s.now(),
+		ReceivedAt: arrived,
 	}
 	steps := s.plan()
 	var j *job

@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -167,12 +168,15 @@ func withDefaults(cfg Config) Config {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = twilio.NewHTTPClient(10 * time.Second)
 	}
-	if cfg.Mix.Delivered <= 0 && cfg.Mix.Undelivered <= 0 && cfg.Mix.Failed <= 0 {
-		cfg.Mix.Delivered = 100
+	mix := &cfg.Mix
+	mix.Delivered, mix.Undelivered, mix.Failed = max(mix.Delivered, 0), max(mix.Undelivered, 0), max(mix.Failed, 0)
+	if mix.Delivered+mix.Undelivered+mix.Failed == 0 {
+		mix.Delivered = 100
 	}
-	if len(cfg.Mix.ErrorCodes) == 0 {
-		cfg.Mix.ErrorCodes = DefaultErrorCodes
+	if len(mix.ErrorCodes) == 0 {
+		mix.ErrorCodes = DefaultErrorCodes
 	}
+	mix.ErrorCodes = slices.Clone(mix.ErrorCodes) // the caller's slice may change later
 	cfg.InboxPerHandset = positiveOr(cfg.InboxPerHandset, DefaultInboxPerHandset)
 	cfg.InboxTotal = positiveOr(cfg.InboxTotal, DefaultInboxTotal)
 	cfg.QueueLimit = positiveOr(cfg.QueueLimit, DefaultQueueLimit)

@@ -26,8 +26,8 @@ type Received struct {
 	// then sent, then delivered, undelivered or failed.
 	Status    string `json:"status"`
 	ErrorCode string `json:"error_code,omitempty"`
-	// ReceivedAt is when the send request arrived, by Config.Clock; rates
-	// are measured from it.
+	// ReceivedAt is when the send request arrived (before any added
+	// latency), by Config.Clock; rates are measured from it.
 	ReceivedAt time.Time `json:"received_at"`
 }
 
@@ -68,7 +68,9 @@ type flags struct{ unsubscribed, landline bool }
 // account is a sub-account's credentials.
 type account struct{ sid, token string }
 
-// store is the simulator's memory. Every method needs Sim.mu held.
+// store is the simulator's memory. Every method needs Sim.mu held. Messages
+// are bounded by the inbox limits; senders grows with the distinct sender
+// numbers Herald sends from, which a deployment has few of.
 type store struct {
 	perHandset, total int
 	all               fifo             // every kept message, oldest first
