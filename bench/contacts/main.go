@@ -76,7 +76,7 @@ func main() {
 
 func run(engine, dbURL string, upserts, clients, importRows int) error {
 	ctx := context.Background()
-	cfg := config.Config{Addr: "127.0.0.1:0", LogLevel: "warn", LogFormat: "text"}
+	cfg := config.Config{Addr: "127.0.0.1:0", LogLevel: "warn", LogFormat: "text", SecretKey: "bench"}
 	switch engine {
 	case "sqlite":
 		dir, err := os.MkdirTemp("", "herald-bench-")

@@ -126,6 +126,31 @@ func Append(ctx context.Context, q db.Querier, accountID, phoneE164 string, r *R
 	return nil
 }
 
+var recordColumns = []string{"id", "account_id", "contact_id", "phone_hash", "kind", "from_pref", "to_pref", "source",
+	"actor", "evidence", "occurred_at"}
+
+// AppendAll adds several records of one contact in one statement, inside
+// the caller's transaction.
+func AppendAll(ctx context.Context, q db.Querier, accountID, phoneE164 string, records []Record) error {
+	rows := make([][]any, len(records))
+	hash := HashPhone(accountID, phoneE164)
+	for i := range records {
+		r := &records[i]
+		if r.ID == "" {
+			r.ID = id.New(id.Consent)
+		}
+		if len(r.Evidence) == 0 {
+			r.Evidence = json.RawMessage(`{}`)
+		}
+		rows[i] = []any{r.ID, accountID, r.ContactID, hash, string(r.Kind), string(r.From), string(r.To), string(r.Source),
+			r.Actor, string(r.Evidence), r.OccurredAt}
+	}
+	if err := db.InsertRows(ctx, q, "consents", recordColumns, rows, ""); err != nil {
+		return fmt.Errorf("consent: append: %w", err)
+	}
+	return nil
+}
+
 const selectRecords = `
 SELECT id, contact_id, kind, from_pref, to_pref, source, actor, evidence, occurred_at
 FROM consents WHERE account_id = $1 AND contact_id = $2

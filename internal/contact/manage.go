@@ -65,7 +65,7 @@ func (s *Service) Patch(ctx context.Context, accountID, contactID string, in Inp
 		if in.ExternalID != nil && *in.ExternalID == "" {
 			c.ExternalID = nil
 		}
-		if err := s.apply(ctx, tx, &c, chk); err != nil {
+		if err := s.apply(ctx, tx, &c, chk, false); err != nil {
 			return err
 		}
 		c.UpdatedAt = s.clock.Now()

@@ -97,7 +97,7 @@ func (s *Service) upsert(ctx context.Context, sc scope, in Input, ch Change) (Co
 }
 
 func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, sc scope, in checked, ch Change) (Contact, bool, error) {
-	c, err := s.match(ctx, tx, sc, in)
+	c, phoneKnown, err := s.match(ctx, tx, sc, in)
 	created := errors.Is(err, errNoContact)
 	if err != nil && !created {
 		return Contact{}, false, err
@@ -110,7 +110,7 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, sc scope, in checked
 		c = Contact{ID: id.New(id.Contact), AccountID: sc.accountID, CreatedAt: now, Attributes: map[string]any{}}
 		c.setPreferences(consent.Unknown, consent.Unknown)
 	}
-	if err := s.apply(ctx, tx, &c, in); err != nil {
+	if err := s.apply(ctx, tx, &c, in, phoneKnown); err != nil {
 		return Contact{}, false, err
 	}
 	c.UpdatedAt = now
@@ -130,8 +130,9 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, sc scope, in checked
 }
 
 // match finds the contact an input names: by external id, else by phone. A
-// phone held by a contact with another external id is a conflict.
-func (s *Service) match(ctx context.Context, q db.Querier, sc scope, in checked) (Contact, error) {
+// phone held by a contact with another external id is a conflict. It also
+// reports whether it looked the phone up, so apply need not look again.
+func (s *Service) match(ctx context.Context, q db.Querier, sc scope, in checked) (Contact, bool, error) {
 	e164 := ""
 	if in.number != nil {
 		e164 = in.number.E164
@@ -139,21 +140,22 @@ func (s *Service) match(ctx context.Context, q db.Querier, sc scope, in checked)
 	if in.ExternalID != nil {
 		c, err := getBy(ctx, q, sc.accountID, "external_id", *in.ExternalID)
 		if !errors.Is(err, errNoContact) || e164 == "" {
-			return c, err
+			return c, false, err
 		}
 		c, err = getBy(ctx, q, sc.accountID, "phone_e164", e164)
 		if err != nil {
-			return c, err
+			return c, true, err
 		}
 		if c.ExternalID != nil {
-			return Contact{}, phoneTaken(e164)
+			return Contact{}, true, phoneTaken(e164)
 		}
-		return c, nil // adopt the contact known only by its phone
+		return c, true, nil // adopt the contact known only by its phone
 	}
 	if e164 == "" {
-		return Contact{}, errNoContact
+		return Contact{}, false, errNoContact
 	}
-	return getBy(ctx, q, sc.accountID, "phone_e164", e164)
+	c, err := getBy(ctx, q, sc.accountID, "phone_e164", e164)
+	return c, true, err
 }
 
 // requireIdentity refuses to create a contact that nothing identifies: a
@@ -172,13 +174,13 @@ func requireIdentity(in checked) error {
 }
 
 // apply copies the set fields of in onto c, refusing a phone that another
-// contact of the account holds.
-func (s *Service) apply(ctx context.Context, q db.Querier, c *Contact, in checked) error {
+// contact of the account holds (unless the caller already knows who holds it).
+func (s *Service) apply(ctx context.Context, q db.Querier, c *Contact, in checked, phoneKnown bool) error {
 	if in.ExternalID != nil {
 		c.ExternalID = in.ExternalID
 	}
 	if n := in.number; n != nil {
-		if n.E164 != "" && n.E164 != c.E164() {
+		if n.E164 != "" && n.E164 != c.E164() && !phoneKnown {
 			other, err := getBy(ctx, q, c.AccountID, "phone_e164", n.E164)
 			if err == nil && other.ID != c.ID {
 				return phoneTaken(n.E164)
@@ -267,11 +269,8 @@ func preferenceRecords(c *Contact, in Input, ch Change, split bool) ([]consent.R
 func appendRecords(ctx context.Context, q db.Querier, c *Contact, records []consent.Record) error {
 	for i := range records {
 		records[i].OccurredAt = c.UpdatedAt
-		if err := consent.Append(ctx, q, c.AccountID, c.E164(), &records[i]); err != nil {
-			return err
-		}
 	}
-	return nil
+	return consent.AppendAll(ctx, q, c.AccountID, c.E164(), records)
 }
 
 func orEvidence(a, b json.RawMessage) json.RawMessage {
