@@ -139,4 +139,3 @@ func checkReplies(r *Replies) error {
 	}
 	return nil
 }
-

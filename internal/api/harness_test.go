@@ -19,9 +19,11 @@ import (
 	"github.com/heraldsms/herald/internal/contact"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/db/dbtest"
+	"github.com/heraldsms/herald/internal/inbound"
 	"github.com/heraldsms/herald/internal/message"
 	"github.com/heraldsms/herald/internal/msgtemplate"
 	"github.com/heraldsms/herald/internal/secret"
+	"github.com/heraldsms/herald/internal/webhook"
 )
 
 // testBundle is a running API on a fresh database, with an operator key and
@@ -52,6 +54,8 @@ func setup(t testing.TB, d *db.DB) *testBundle {
 	templates := msgtemplate.NewService(d, c, accounts, sender, log)
 	source.Templates = templates
 	srv := New(Deps{DB: d, Accounts: accounts, Contacts: contacts, Messages: messages, Clock: c,
+		Inbound:   inbound.NewService(d, c, log, accounts, contacts),
+		Webhooks:  webhook.NewService(d, c, log, box, webhook.Config{FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond}),
 		Templates: templates, PublicURL: "http://herald.test", Logger: log})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)

@@ -57,10 +57,25 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/operator/templates/{id}/approve", operator, s.approveTemplate},
 		{"POST", "/api/v1/operator/templates/{id}/reject", operator, s.rejectTemplate},
 
+		{"GET", "/api/v1/webhooks", viewer, s.listWebhooks},
+		{"POST", "/api/v1/webhooks", admin, s.createWebhook},
+		{"GET", "/api/v1/webhooks/{id}", viewer, s.getWebhook},
+		{"PATCH", "/api/v1/webhooks/{id}", admin, s.patchWebhook},
+		{"DELETE", "/api/v1/webhooks/{id}", admin, s.deleteWebhook},
+		{"POST", "/api/v1/webhooks/{id}/rotate-secret", admin, s.rotateWebhookSecret},
+		{"GET", "/api/v1/webhooks/{id}/deliveries", viewer, s.listWebhookDeliveries},
+		{"POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", admin, s.redeliverWebhook},
+
 		{"GET", "/api/v1/sim/inbox", viewer, s.simInbox},
 		{"POST", "/api/v1/sim/reply", editor, s.simReply},
 
+		{"GET", "/api/v1/inbound", viewer, s.listInbound},
+		{"GET", "/api/v1/contacts/{id}/conversation", viewer, s.conversation},
+		{"GET", "/api/v1/settings/replies", viewer, s.getReplies},
+		{"PUT", "/api/v1/settings/replies", admin, s.putReplies},
+
 		{"POST", "/webhooks/twilio/status", carrier, s.twilioStatus},
+		{"POST", "/webhooks/twilio/inbound", carrier, s.twilioInbound},
 
 		{"GET", "/api/v1/operator/accounts", operator, s.listAccounts},
 		{"PUT", "/api/v1/operator/accounts/{id}", operator, s.configureAccount},

@@ -18,9 +18,11 @@ import (
 	"github.com/heraldsms/herald/internal/clock"
 	"github.com/heraldsms/herald/internal/contact"
 	"github.com/heraldsms/herald/internal/db"
+	"github.com/heraldsms/herald/internal/inbound"
 	"github.com/heraldsms/herald/internal/message"
 	"github.com/heraldsms/herald/internal/msgtemplate"
 	"github.com/heraldsms/herald/internal/sim"
+	"github.com/heraldsms/herald/internal/webhook"
 )
 
 // Deps is what the API is built from.
@@ -29,11 +31,14 @@ type Deps struct {
 	Accounts *account.Store
 	Contacts *contact.Service
 	Messages *message.Service
+	Inbound  *inbound.Service
 	// Templates keeps templates, their review and test sends.
 	Templates *msgtemplate.Service
 	// PublicURL is how carriers reach this server; webhook signatures are
 	// computed over it.
 	PublicURL string
+	// Webhooks keeps the account's webhook endpoints and their deliveries.
+	Webhooks *webhook.Service
 	// Sim is the built-in carrier simulator, nil when it is off.
 	Sim    *sim.Sim
 	Clock  clock.Clock

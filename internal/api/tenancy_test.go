@@ -46,6 +46,12 @@ func makeTenantData(t *testing.T, b *testBundle) tenantFixture {
 	require.Equal(t, http.StatusAccepted, res.status, "%s", res.body)
 	f.ids["/api/v1/messages/"] = res.json(t)["id"].(string)
 
+	res = b.do("POST", "/api/v1/webhooks", b.admin, map[string]any{
+		"url": "https://secret-hooks.example.com/herald", "events": []string{"contact.sms_opted_out"}})
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	f.ids["/api/v1/webhooks/"] = res.json(t)["id"].(string)
+	f.secrets = append(f.secrets, "secret-hooks.example.com", res.json(t)["secret"].(string))
+
 	for _, id := range f.ids {
 		f.secrets = append(f.secrets, id)
 	}
@@ -120,6 +126,9 @@ func TestAnotherAccountSeesNothing(t *testing.T) {
 		require.Equal(t, "Secretname", c["first_name"])
 		require.Equal(t, "opted_in", c["sms_preference"])
 		require.Equal(t, http.StatusOK, b.do("GET", "/api/v1/programs/"+fixture.ids["/api/v1/programs/"], b.admin, nil).status)
+		hook := b.do("GET", "/api/v1/webhooks/"+fixture.ids["/api/v1/webhooks/"], b.admin, nil)
+		require.Equal(t, http.StatusOK, hook.status, "the webhook was not deleted")
+		require.Equal(t, "https://secret-hooks.example.com/herald", hook.json(t)["url"])
 		keys := b.do("GET", "/api/v1/api-keys", b.admin, nil)
 		require.NotContains(t, string(keys.body), `"revoked_at"`, "no key of the first account was revoked")
 	})

@@ -20,11 +20,14 @@ import (
 	"github.com/heraldsms/herald/internal/contact"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/delivery"
+	"github.com/heraldsms/herald/internal/inbound"
+	"github.com/heraldsms/herald/internal/jobs"
 	"github.com/heraldsms/herald/internal/message"
 	"github.com/heraldsms/herald/internal/msgtemplate"
 	"github.com/heraldsms/herald/internal/provider/twilio"
 	"github.com/heraldsms/herald/internal/secret"
 	"github.com/heraldsms/herald/internal/sim"
+	"github.com/heraldsms/herald/internal/webhook"
 )
 
 // App is a running Herald: its database, services and server.
@@ -37,7 +40,12 @@ type App struct {
 	Contacts   *contact.Service
 	Templates  *msgtemplate.Service
 	Messages   *message.Service
+	Inbound    *inbound.Service
 	Dispatcher *delivery.Dispatcher
+	// Jobs is the durable job queue (River); Webhooks emits events to the
+	// accounts' endpoints and delivers them on it.
+	Jobs     *jobs.Queue
+	Webhooks *webhook.Service
 	// Sim is the built-in carrier, nil when HERALD_SIMULATOR is off.
 	Sim *sim.Sim
 	API *api.Server
@@ -49,6 +57,8 @@ type Option func(*options)
 type options struct {
 	delivery func(*delivery.Config)
 	sim      func(*sim.Config)
+	jobs     func(*jobs.Config)
+	webhooks func(*webhook.Config)
 }
 
 // WithDelivery adjusts the dispatcher's configuration.
@@ -56,6 +66,12 @@ func WithDelivery(f func(*delivery.Config)) Option { return func(o *options) { o
 
 // WithSimulator adjusts the built-in simulator's configuration.
 func WithSimulator(f func(*sim.Config)) Option { return func(o *options) { o.sim = f } }
+
+// WithJobs adjusts the job queue's configuration.
+func WithJobs(f func(*jobs.Config)) Option { return func(o *options) { o.jobs = f } }
+
+// WithWebhooks adjusts webhook delivery (timeouts, retry backoff).
+func WithWebhooks(f func(*webhook.Config)) Option { return func(o *options) { o.webhooks = f } }
 
 // Open connects to the database, applies migrations and builds the services.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
@@ -88,12 +104,18 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	a.Messages.SetCarrierActions(a.Contacts)
 	a.Templates = msgtemplate.NewService(d, a.Clock, a.Accounts, a.Messages, log)
 	source.Templates = a.Templates
+	a.Inbound = inbound.NewService(d, a.Clock, log, a.Accounts, a.Contacts)
 	dcfg := delivery.Config{Holder: holderName(), StatusCallback: cfg.PublicURL + "/webhooks/twilio/status"}
 	if o.delivery != nil {
 		o.delivery(&dcfg)
 	}
 	a.Dispatcher = delivery.New(dcfg, d, a.Messages, a.Accounts, twilio.New(twilio.NewHTTPClient(30*time.Second), log), a.Clock, log)
 	a.Messages.SetWaker(a.Dispatcher)
+	if err := a.openJobs(ctx, box, o); err != nil {
+		_ = d.Close()
+		return nil, err
+	}
+	a.wireEvents()
 	if cfg.Simulator {
 		scfg := sim.Config{
 			CallbackDelay: cfg.SimDelay,
@@ -106,7 +128,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		a.Sim = sim.New(scfg)
 	}
 	a.API = api.New(api.Deps{DB: d, Accounts: a.Accounts, Contacts: a.Contacts, Messages: a.Messages,
-		Templates: a.Templates, PublicURL: cfg.PublicURL, Sim: a.Sim, Clock: a.Clock, Logger: log})
+		Webhooks: a.Webhooks,
+		Inbound:  a.Inbound, Templates: a.Templates, PublicURL: cfg.PublicURL, Sim: a.Sim, Clock: a.Clock, Logger: log})
 	return a, nil
 }
 
@@ -136,8 +159,8 @@ func (a *App) Handler() http.Handler {
 	return mux
 }
 
-// Run starts the background workers (the dispatcher) until ctx is done,
-// and returns a function that waits for them to stop.
+// Run starts the background workers (the dispatcher and the job queue)
+// until ctx is done, and returns a function that waits for them to stop.
 func (a *App) Run(ctx context.Context) (wait func()) {
 	done := make(chan struct{})
 	go func() {
@@ -151,9 +174,15 @@ func (a *App) Run(ctx context.Context) (wait func()) {
 		defer close(housekept)
 		a.housekeep(ctx)
 	}()
+	worked := make(chan struct{})
+	go func() {
+		defer close(worked)
+		a.runJobs(ctx)
+	}()
 	return func() {
 		<-done
 		<-housekept
+		<-worked
 	}
 }
 

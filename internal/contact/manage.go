@@ -48,7 +48,10 @@ func (s *Service) Patch(ctx context.Context, accountID, contactID string, in Inp
 	if err != nil {
 		return Contact{}, err
 	}
-	var c Contact
+	var (
+		c       Contact
+		records []consent.Record
+	)
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		c, err = getBy(ctx, tx, accountID, "id", contactID)
 		if errors.Is(err, errNoContact) {
@@ -69,7 +72,7 @@ func (s *Service) Patch(ctx context.Context, accountID, contactID string, in Inp
 			return err
 		}
 		c.UpdatedAt = s.clock.Now()
-		records, err := preferenceRecords(&c, chk.Input, ch, sc.split)
+		records, err = preferenceRecords(&c, chk.Input, ch, sc.split)
 		if err != nil {
 			return err
 		}
@@ -80,6 +83,9 @@ func (s *Service) Patch(ctx context.Context, accountID, contactID string, in Inp
 	})
 	if db.IsUniqueViolation(err) {
 		return Contact{}, problem.Conflictf("conflict", "", "another contact took that phone or external_id at the same moment; try again")
+	}
+	if err == nil {
+		s.consented(ctx, c, records)
 	}
 	return c, err
 }
@@ -118,7 +124,10 @@ func (s *Service) SetPreference(ctx context.Context, accountID, contactID string
 	if sc.split && pc.Kind != "" {
 		kinds = []consent.Kind{pc.Kind}
 	}
-	var c Contact
+	var (
+		c       Contact
+		records []consent.Record
+	)
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		c, err = getBy(ctx, tx, accountID, "id", contactID)
 		if errors.Is(err, errNoContact) {
@@ -127,7 +136,7 @@ func (s *Service) SetPreference(ctx context.Context, accountID, contactID string
 		if err != nil {
 			return err
 		}
-		records := changePreference(&c, kinds, pc.Preference, pc.Change)
+		records = changePreference(&c, kinds, pc.Preference, pc.Change)
 		if len(records) == 0 {
 			return nil
 		}
@@ -137,6 +146,9 @@ func (s *Service) SetPreference(ctx context.Context, accountID, contactID string
 		}
 		return appendRecords(ctx, tx, &c, records)
 	})
+	if err == nil {
+		s.consented(ctx, c, records)
+	}
 	return c, err
 }
 

@@ -29,6 +29,15 @@ type Service struct {
 	db       *db.DB
 	clock    clock.Clock
 	accounts Accounts
+	// OnConsent is called after a change of preference has committed,
+	// with the ledger records it wrote; webhooks hang off it.
+	OnConsent func(ctx context.Context, c Contact, records []consent.Record)
+}
+
+func (s *Service) consented(ctx context.Context, c Contact, records []consent.Record) {
+	if s.OnConsent != nil && len(records) > 0 {
+		s.OnConsent(ctx, c, records)
+	}
 }
 
 // NewService returns a Service.
@@ -81,42 +90,46 @@ func (s *Service) upsert(ctx context.Context, sc scope, in Input, ch Change) (Co
 	var (
 		c       Contact
 		created bool
+		records []consent.Record
 	)
 	// A concurrent writer can create the same phone or external id between
 	// our lookup and our insert (PostgreSQL); the second try then finds it.
 	for try := 0; ; try++ {
 		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-			c, created, err = s.upsertTx(ctx, tx, sc, chk, ch)
+			c, created, records, err = s.upsertTx(ctx, tx, sc, chk, ch)
 			return err
 		})
 		if try == 0 && db.IsUniqueViolation(err) {
 			continue
 		}
+		if err == nil {
+			s.consented(ctx, c, records)
+		}
 		return c, created, err
 	}
 }
 
-func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, sc scope, in checked, ch Change) (Contact, bool, error) {
+func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, sc scope, in checked, ch Change) (Contact, bool, []consent.Record, error) {
 	c, phoneKnown, err := s.match(ctx, tx, sc, in)
 	created := errors.Is(err, errNoContact)
 	if err != nil && !created {
-		return Contact{}, false, err
+		return Contact{}, false, nil, err
 	}
 	now := s.clock.Now()
 	if created {
 		if err := requireIdentity(in); err != nil {
-			return Contact{}, false, err
+			return Contact{}, false, nil, err
 		}
 		c = Contact{ID: id.New(id.Contact), AccountID: sc.accountID, CreatedAt: now, Attributes: map[string]any{}}
 		c.setPreferences(consent.Unknown, consent.Unknown)
 	}
 	if err := s.apply(ctx, tx, &c, in, phoneKnown); err != nil {
-		return Contact{}, false, err
+		return Contact{}, false, nil, err
 	}
 	c.UpdatedAt = now
 	records, err := preferenceRecords(&c, in.Input, ch, sc.split)
 	if err != nil {
-		return Contact{}, false, err
+		return Contact{}, false, nil, err
 	}
 	if created {
 		err = insert(ctx, tx, &c)
@@ -124,9 +137,9 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, sc scope, in checked
 		err = update(ctx, tx, &c)
 	}
 	if err != nil {
-		return Contact{}, false, err
+		return Contact{}, false, nil, err
 	}
-	return c, created, appendRecords(ctx, tx, &c, records)
+	return c, created, records, appendRecords(ctx, tx, &c, records)
 }
 
 // match finds the contact an input names: by external id, else by phone. A

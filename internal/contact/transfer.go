@@ -119,10 +119,18 @@ func (s *Service) importBatch(ctx context.Context, sc scope, rows []importRow, c
 	var created, updated int
 	var refused []importRow
 	var refusals []error
+	type change struct {
+		c       Contact
+		records []consent.Record
+	}
+	var changes []change
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		created, updated, refused, refusals = 0, 0, refused[:0], refusals[:0]
+		created, updated, refused, refusals, changes = 0, 0, refused[:0], refusals[:0], changes[:0]
 		for _, row := range rows {
-			_, isNew, err := s.upsertTx(ctx, tx, sc, row.in, ch)
+			c, isNew, records, err := s.upsertTx(ctx, tx, sc, row.in, ch)
+			if err == nil && len(records) > 0 {
+				changes = append(changes, change{c, records})
+			}
 			switch {
 			case err == nil && isNew:
 				created++
@@ -141,6 +149,9 @@ func (s *Service) importBatch(ctx context.Context, sc scope, rows []importRow, c
 		res.Updated += updated
 		for i, row := range refused {
 			res.fail(row.line, refusals[i])
+		}
+		for _, c := range changes {
+			s.consented(ctx, c.c, c.records)
 		}
 		return nil
 	}

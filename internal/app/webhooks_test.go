@@ -1,0 +1,80 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldsms/herald/internal/account"
+	"github.com/heraldsms/herald/internal/app"
+	"github.com/heraldsms/herald/internal/consent"
+	"github.com/heraldsms/herald/internal/db"
+	"github.com/heraldsms/herald/internal/db/dbtest"
+	"github.com/heraldsms/herald/internal/jobs"
+	"github.com/heraldsms/herald/internal/webhook"
+)
+
+// TestUsageMarkReachesTheAccountsWebhook runs the whole of Herald: a send
+// that uses half the monthly limit is announced to the account's endpoint
+// as usage.threshold, signed with the endpoint's secret.
+func TestUsageMarkReachesTheAccountsWebhook(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			usageMarkReachesWebhook(t, e)
+		})
+	}
+}
+
+func usageMarkReachesWebhook(t *testing.T, e db.Engine) {
+	bodies := make(chan []byte, 8)
+	var secret atomic.Value // the endpoint's, once it is made
+	secret.Store("")
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		if webhook.Verify(secret.Load().(string), r.Header.Get("Herald-Signature"), raw, 0, time.Now()) != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		bodies <- raw
+	}))
+	t.Cleanup(rcv.Close)
+
+	p := startPipeline(t, dbtest.Options(t, e), 100,
+		app.WithJobs(func(c *jobs.Config) { c.FetchPollInterval = 20 * time.Millisecond }))
+	ctx := context.Background()
+	limit := int64(2)
+	_, err := p.app.Accounts.Configure(ctx, p.acct, account.Setup{MonthlyLimit: &limit})
+	require.NoError(t, err)
+	url, events := rcv.URL, []string{webhook.UsageThreshold}
+	ep, err := p.app.Webhooks.Create(ctx, p.acct, webhook.EndpointInput{URL: &url, Events: &events})
+	require.NoError(t, err)
+	secret.Store(ep.Secret)
+
+	p.send(p.contact("+17346263333", consent.OptedIn), 1)
+	var got struct {
+		Type      string                     `json:"type"`
+		AccountID string                     `json:"account_id"`
+		Data      webhook.UsageThresholdData `json:"data"`
+	}
+	select {
+	case raw := <-bodies:
+		require.NoError(t, json.Unmarshal(raw, &got))
+	case <-time.After(20 * time.Second):
+		t.Fatal("no usage.threshold webhook arrived")
+	}
+	require.Equal(t, "usage.threshold", got.Type)
+	require.Equal(t, p.acct, got.AccountID)
+	require.Equal(t, 50, got.Data.Mark)
+	require.Equal(t, int64(1), got.Data.Used)
+	require.Equal(t, int64(2), got.Data.Limit)
+	require.Regexp(t, `^\d{4}-\d{2}$`, got.Data.Month)
+}
