@@ -25,6 +25,13 @@ func TestPruneKeepsPendingAndRecentDeliveries(t *testing.T) {
 		require.NoError(t, b.svc.Emit(ctx, nil, b.acct, webhook.MessageDelivered, map[string]any{"message_id": "msg_1"}))
 		require.Len(t, b.waitSettled(t, settled.ID, 1), 1)
 		require.Eventually(t, func() bool { return len(down.requests()) == 1 }, 10*time.Second, 5*time.Millisecond)
+		// The failed attempt is written after the endpoint answers; wait for
+		// both attempts to be on record before pruning.
+		require.Eventually(t, func() bool {
+			var n int
+			require.NoError(t, d.Read().QueryRowContext(ctx, `SELECT count(*) FROM webhook_attempts`).Scan(&n))
+			return n == 2
+		}, 10*time.Second, 5*time.Millisecond)
 
 		n, err := b.svc.Prune(ctx, time.Now().Add(-time.Minute))
 		require.NoError(t, err)
