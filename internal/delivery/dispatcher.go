@@ -26,7 +26,7 @@ type Config struct {
 	InFlight       int           // carrier requests in flight, whole process (64)
 	Batch          int           // most messages claimed at once (100)
 	LeaseFor       time.Duration // how long a number lease lasts unrenewed (15 s)
-	ClaimFor       time.Duration // how long a claim lasts before it is requeued (2 min)
+	ClaimFor       time.Duration // how long a claim lasts before it is requeued (60 s: a send times out at 30 s)
 	Poll           time.Duration // how often an idle number looks for work (250 ms)
 	MaxAttempts    int           // attempts before a retryable failure is final (6)
 }
@@ -42,7 +42,7 @@ func (c *Config) defaults() {
 		c.LeaseFor = 15 * time.Second
 	}
 	if c.ClaimFor == 0 {
-		c.ClaimFor = 2 * time.Minute
+		c.ClaimFor = time.Minute
 	}
 	if c.Poll == 0 {
 		c.Poll = 250 * time.Millisecond
