@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldsms/herald/internal/account"
+	"github.com/heraldsms/herald/internal/automation"
 	"github.com/heraldsms/herald/internal/clock"
 	"github.com/heraldsms/herald/internal/contact"
 	"github.com/heraldsms/herald/internal/db"
@@ -37,6 +38,9 @@ type testBundle struct {
 	acct     string
 	admin    string
 	sender   *fakeTestSender // records "Send Test" messages
+	db       *db.DB
+	// automations runs no jobs until startJobs (automations_test.go).
+	automations *automation.Service
 }
 
 func setup(t testing.TB, d *db.DB) *testBundle {
@@ -53,7 +57,8 @@ func setup(t testing.TB, d *db.DB) *testBundle {
 	sender := &fakeTestSender{}
 	templates := msgtemplate.NewService(d, c, accounts, sender, log)
 	source.Templates = templates
-	srv := New(Deps{DB: d, Accounts: accounts, Contacts: contacts, Messages: messages, Clock: c,
+	automations := automation.NewService(d, c, log, accounts, contacts, templates, messages)
+	srv := New(Deps{Automations: automations, DB: d, Accounts: accounts, Contacts: contacts, Messages: messages, Clock: c,
 		Inbound:   inbound.NewService(d, c, log, accounts, contacts),
 		Webhooks:  webhook.NewService(d, c, log, box, webhook.Config{FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond}),
 		Templates: templates, PublicURL: "http://herald.test", Logger: log})
@@ -64,7 +69,8 @@ func setup(t testing.TB, d *db.DB) *testBundle {
 	require.NoError(t, err)
 	a, key, err := accounts.CreateAccount(ctx, account.NewAccount{Name: "Acme"})
 	require.NoError(t, err)
-	return &testBundle{t: t, srv: srv, http: hs, accounts: accounts, operator: op, acct: a.ID, admin: key, sender: sender}
+	return &testBundle{t: t, srv: srv, http: hs, accounts: accounts, operator: op, acct: a.ID, admin: key, sender: sender,
+		db: d, automations: automations}
 }
 
 func setupSQLite(t testing.TB) *testBundle { return setup(t, dbtest.New(t, db.SQLite)) }

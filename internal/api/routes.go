@@ -57,6 +57,18 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/operator/templates/{id}/approve", operator, s.approveTemplate},
 		{"POST", "/api/v1/operator/templates/{id}/reject", operator, s.rejectTemplate},
 
+		{"POST", "/api/v1/events", editor, s.postEvent},
+		{"POST", "/api/v1/events/batch", editor, s.postEventBatch},
+		{"GET", "/api/v1/automations", viewer, s.listAutomations},
+		{"POST", "/api/v1/automations", editor, s.createAutomation},
+		{"GET", "/api/v1/automations/{id}", viewer, s.getAutomation},
+		{"PATCH", "/api/v1/automations/{id}", editor, s.patchAutomation},
+		{"DELETE", "/api/v1/automations/{id}", editor, s.deleteAutomation},
+		{"POST", "/api/v1/automations/{id}/publish", editor, s.publishAutomation},
+		{"POST", "/api/v1/automations/{id}/enable", editor, s.enableAutomation},
+		{"POST", "/api/v1/automations/{id}/disable", editor, s.disableAutomation},
+		{"GET", "/api/v1/automations/{id}/runs", viewer, s.listAutomationRuns},
+
 		{"GET", "/api/v1/webhooks", viewer, s.listWebhooks},
 		{"POST", "/api/v1/webhooks", admin, s.createWebhook},
 		{"GET", "/api/v1/webhooks/{id}", viewer, s.getWebhook},

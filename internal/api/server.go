@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/heraldsms/herald/internal/account"
+	"github.com/heraldsms/herald/internal/automation"
 	"github.com/heraldsms/herald/internal/clock"
 	"github.com/heraldsms/herald/internal/contact"
 	"github.com/heraldsms/herald/internal/db"
@@ -39,6 +40,8 @@ type Deps struct {
 	PublicURL string
 	// Webhooks keeps the account's webhook endpoints and their deliveries.
 	Webhooks *webhook.Service
+	// Automations accepts program events and keeps automations and runs.
+	Automations *automation.Service
 	// Sim is the built-in carrier simulator, nil when it is off.
 	Sim    *sim.Sim
 	Clock  clock.Clock

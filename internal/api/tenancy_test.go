@@ -52,6 +52,13 @@ func makeTenantData(t *testing.T, b *testBundle) tenantFixture {
 	f.ids["/api/v1/webhooks/"] = res.json(t)["id"].(string)
 	f.secrets = append(f.secrets, "secret-hooks.example.com", res.json(t)["secret"].(string))
 
+	res = b.do("POST", "/api/v1/automations", b.admin, map[string]any{"name": "Secret Automation",
+		"trigger": map[string]any{"type": "event", "event": "reward.approved"},
+		"steps":   []map[string]any{{"type": "send_sms", "template_id": tpl}}})
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	f.ids["/api/v1/automations/"] = res.json(t)["id"].(string)
+	f.secrets = append(f.secrets, "Secret Automation")
+
 	for _, id := range f.ids {
 		f.secrets = append(f.secrets, id)
 	}

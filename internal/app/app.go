@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/api"
+	"github.com/heraldsms/herald/internal/automation"
 	"github.com/heraldsms/herald/internal/clock"
 	"github.com/heraldsms/herald/internal/config"
 	"github.com/heraldsms/herald/internal/contact"
@@ -46,6 +47,8 @@ type App struct {
 	// accounts' endpoints and delivers them on it.
 	Jobs     *jobs.Queue
 	Webhooks *webhook.Service
+	// Automations takes program events in and runs automations on Jobs.
+	Automations *automation.Service
 	// Sim is the built-in carrier, nil when HERALD_SIMULATOR is off.
 	Sim *sim.Sim
 	API *api.Server
@@ -111,6 +114,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	}
 	a.Dispatcher = delivery.New(dcfg, d, a.Messages, a.Accounts, twilio.New(twilio.NewHTTPClient(30*time.Second), log), a.Clock, log)
 	a.Messages.SetWaker(a.Dispatcher)
+	a.Automations = automation.NewService(d, a.Clock, log, a.Accounts, a.Contacts, a.Templates, a.Messages)
 	if err := a.openJobs(ctx, box, o); err != nil {
 		_ = d.Close()
 		return nil, err
@@ -128,8 +132,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		a.Sim = sim.New(scfg)
 	}
 	a.API = api.New(api.Deps{DB: d, Accounts: a.Accounts, Contacts: a.Contacts, Messages: a.Messages,
-		Webhooks: a.Webhooks,
-		Inbound:  a.Inbound, Templates: a.Templates, PublicURL: cfg.PublicURL, Sim: a.Sim, Clock: a.Clock, Logger: log})
+		Webhooks:    a.Webhooks,
+		Automations: a.Automations,
+		Inbound:     a.Inbound, Templates: a.Templates, PublicURL: cfg.PublicURL, Sim: a.Sim, Clock: a.Clock, Logger: log})
 	return a, nil
 }
 

@@ -26,6 +26,7 @@ func (a *App) openJobs(ctx context.Context, box *secret.Box, o options) error {
 	a.Webhooks = webhook.NewService(a.DB, a.Clock, a.Log, box, wcfg)
 	workers := river.NewWorkers()
 	a.Webhooks.AddWorkers(workers)
+	a.Automations.AddWorkers(workers)
 	jcfg := jobs.Config{Queues: map[string]int{jobs.QueueDefault: 10, webhook.Queue: webhook.Workers},
 		Periodic: a.Webhooks.PeriodicJobs()}
 	if o.jobs != nil {
@@ -37,6 +38,7 @@ func (a *App) openJobs(ctx context.Context, box *secret.Box, o options) error {
 	}
 	a.Jobs = q
 	a.Webhooks.SetQueue(q)
+	a.Automations.SetQueue(q)
 	a.Messages.OnMark = a.emitUsageMark
 	return nil
 }

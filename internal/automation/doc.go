@@ -4,10 +4,17 @@
 // (NextOpen, CapAllows), and when a scheduled trigger fires next
 // (Trigger.Next).
 //
-// Nothing here touches a database, a queue or the network, and nothing reads
+// Those rules touch no database, queue or network, and none of them reads
 // the clock: every function that depends on time takes it as an argument. The
 // store, the API and the runner are built on top, so the rules can be tested
 // exhaustively with fixed times and no set-up, and fuzzed.
+//
+// Built on those rules, in their own files: the store of events,
+// automations (immutable versions, so a run keeps the version it started
+// on) and runs (store.go, runs.go); the Service that accepts events and
+// edits, publishes and enables automations (events.go, service.go); and the
+// River workers that match an event and run each step, a wait being a
+// scheduled job (runner.go).
 //
 // Times are returned in UTC; the local-time reasoning (sending windows, cron
 // schedules, daylight-saving transitions) happens inside, with IANA zones

@@ -1,0 +1,81 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldsms/herald/internal/account"
+	"github.com/heraldsms/herald/internal/automation"
+	"github.com/heraldsms/herald/internal/consent"
+	"github.com/heraldsms/herald/internal/db"
+	"github.com/heraldsms/herald/internal/db/dbtest"
+)
+
+// postEvent sends an event through the API and returns the status and body.
+func (p *pipeline) postEvent(key string, ev map[string]any) (int, map[string]any) {
+	p.t.Helper()
+	raw, err := json.Marshal(ev)
+	require.NoError(p.t, err)
+	req, err := http.NewRequest("POST", p.cfg.PublicURL+"/api/v1/events", bytes.NewReader(raw))
+	require.NoError(p.t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(p.t, err)
+	defer res.Body.Close()
+	var body map[string]any
+	require.NoError(p.t, json.NewDecoder(res.Body).Decode(&body))
+	return res.StatusCode, body
+}
+
+// An event in, an automation's message on the handset; the same event id
+// again sends nothing.
+func TestEventToHandset(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			p := startPipeline(t, dbtest.Options(t, e), 50)
+			ctx := context.Background()
+			p.contact("+17346263333", consent.OptedIn)
+			aut, err := p.app.Automations.Create(ctx, p.acct, automation.Definition{Name: "Shipped",
+				Trigger: automation.Trigger{Type: automation.TriggerEvent, Event: "order.shipped"},
+				Steps:   []automation.Step{{Type: automation.StepSendSMS, TemplateID: p.template}}}, "test")
+			require.NoError(t, err)
+			_, err = p.app.Automations.Publish(ctx, p.acct, aut.ID)
+			require.NoError(t, err)
+			_, err = p.app.Automations.SetEnabled(ctx, p.acct, aut.ID, true)
+			require.NoError(t, err)
+			_, key, err := p.app.Accounts.CreateKey(ctx, p.acct, account.RoleEditor, "events")
+			require.NoError(t, err)
+
+			ev := map[string]any{"id": "ord-42", "type": "order.shipped",
+				"contact": map[string]any{"phone": "+17346263333"}, "data": map[string]any{"n": 42}}
+			status, body := p.postEvent(key, ev)
+			require.Equal(t, http.StatusAccepted, status, "%v", body)
+			require.Eventually(t, func() bool { return len(p.app.Sim.Inbox("+17346263333")) == 1 },
+				20*time.Second, 20*time.Millisecond)
+			require.Equal(t, "Hi Ava, order 42 is on its way.", p.app.Sim.Inbox("+17346263333")[0].Body)
+			runs, err := p.app.Automations.Runs(ctx, p.acct, aut.ID)
+			require.NoError(t, err)
+			require.Len(t, runs, 1)
+			require.NotNil(t, runs[0].Steps[0].MessageID)
+			p.waitStatus(*runs[0].Steps[0].MessageID, "delivered")
+
+			status, body = p.postEvent(key, ev)
+			require.Equal(t, http.StatusOK, status)
+			require.Equal(t, true, body["duplicate"])
+			time.Sleep(300 * time.Millisecond) // long enough for a wrongly queued job to run
+			require.Len(t, p.app.Sim.Inbox("+17346263333"), 1, "the same event id sends nothing new")
+			runs, err = p.app.Automations.Runs(ctx, p.acct, aut.ID)
+			require.NoError(t, err)
+			require.Len(t, runs, 1)
+		})
+	}
+}

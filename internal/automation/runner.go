@@ -1,0 +1,299 @@
+package automation
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/heraldsms/herald/internal/contact"
+	"github.com/heraldsms/herald/internal/id"
+	"github.com/heraldsms/herald/internal/message"
+	"github.com/heraldsms/herald/internal/phone"
+	"github.com/heraldsms/herald/internal/problem"
+)
+
+// Run and step outcomes.
+const (
+	RunProcessing = "processing"
+	RunCompleted  = "completed"
+	RunSkipped    = "skipped"
+	RunFailed     = "failed"
+	RunCancelled  = "cancelled"
+)
+
+// Reasons recorded on runs and steps.
+const (
+	ReasonConditionsNotMet = "conditions_not_met"
+	ReasonDisabled         = "automation_disabled"
+	ReasonNotTestNumber    = "test_mode_not_a_test_number"
+	ReasonAlreadySent      = "already_sent"
+)
+
+// AddWorkers registers the workers that match events and run steps; call
+// it before building the job queue with workers.
+func (s *Service) AddWorkers(workers *river.Workers) {
+	river.AddWorker(workers, &matchWorker{s: s})
+	river.AddWorker(workers, &stepWorker{s: s})
+}
+
+type matchWorker struct {
+	river.WorkerDefaults[matchArgs]
+	s *Service
+}
+
+func (w *matchWorker) Work(ctx context.Context, job *river.Job[matchArgs]) error {
+	return w.s.match(ctx, job.Args.AccountID, job.Args.EventID)
+}
+
+// stepArgs is the job that runs one step of a run.
+type stepArgs struct {
+	AccountID string `json:"account_id"`
+	RunID     string `json:"run_id"`
+	Step      int    `json:"step"`
+}
+
+func (stepArgs) Kind() string { return "automation.step" }
+
+type stepWorker struct {
+	river.WorkerDefaults[stepArgs]
+	s *Service
+}
+
+func (w *stepWorker) Work(ctx context.Context, job *river.Job[stepArgs]) error {
+	return w.s.runStep(ctx, job.Args)
+}
+
+const insertRun = `
+INSERT INTO automation_runs (id, account_id, automation_id, version, event_id, contact_id, status, reason, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+ON CONFLICT (account_id, automation_id, event_id) DO NOTHING`
+
+// match starts a run of every enabled, published automation whose trigger
+// and conditions the event meets. One that the event's type and program
+// select but whose conditions fail is recorded as a skipped run. A repeat
+// of the job starts nothing twice: a run is unique per automation and event.
+func (s *Service) match(ctx context.Context, accountID, eventID string) error {
+	e, err := s.loadEvent(ctx, accountID, eventID)
+	if err != nil {
+		return err
+	}
+	cands, err := candidates(ctx, s.db.Read(), accountID, e.typ, e.programID)
+	if err != nil || len(cands) == 0 {
+		return err
+	}
+	c, err := s.contacts.Get(ctx, accountID, e.contactID)
+	if err != nil {
+		return err
+	}
+	facts := MapFacts{EventType: e.typ, ProgramID: e.programID, Data: e.data, Contact: ContactFields(&c)}
+	for _, cand := range cands {
+		m, err := cand.def.Conditions.Compile()
+		if err != nil {
+			s.log.ErrorContext(ctx, "automation conditions do not compile", "err", err, "automation_id", cand.id)
+			continue
+		}
+		status, reason := RunProcessing, ""
+		if !m.Match(facts) {
+			status, reason = RunSkipped, ReasonConditionsNotMet
+		}
+		if err := s.startRun(ctx, accountID, cand, e, status, reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) startRun(ctx context.Context, accountID string, cand candidate, e storedEvent, status, reason string) error {
+	runID := id.New(id.Run)
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, insertRun, runID, accountID, cand.id, cand.version, e.id, e.contactID, status, reason, s.clock.Now())
+		if err != nil {
+			return fmt.Errorf("automation: insert run: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 || status != RunProcessing {
+			return err
+		}
+		_, err = s.queue.Insert(ctx, tx, stepArgs{AccountID: accountID, RunID: runID, Step: 0}, nil)
+		return err
+	})
+}
+
+// run is a run as a step job reads it.
+type run struct {
+	id, automationID, eventID, contactID, status string
+	version, nextStep                            int
+}
+
+const selectRun = `
+SELECT id, automation_id, version, event_id, contact_id, status, next_step
+FROM automation_runs WHERE account_id = $1 AND id = $2`
+
+// stepResult is the outcome of one step.
+type stepResult struct {
+	status, reason string
+	messageID      *string
+	dueAt          *time.Time // a wait: when the next step runs
+	stop           bool       // the run ends here with status
+}
+
+// runStep runs one step of a run, records its outcome and queues the next
+// step, in one transaction guarded by the run's next_step, so a job that
+// runs twice (a crash before River recorded it done) does nothing the
+// second time. A send is not in that transaction: the message's dedupe key
+// makes a second send a duplicate, counted as done.
+func (s *Service) runStep(ctx context.Context, a stepArgs) error {
+	var r run
+	err := s.db.Read().QueryRowContext(ctx, selectRun, a.AccountID, a.RunID).
+		Scan(&r.id, &r.automationID, &r.version, &r.eventID, &r.contactID, &r.status, &r.nextStep)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("automation: load run: %w", err)
+	}
+	if r.status != RunProcessing || r.nextStep != a.Step {
+		return nil
+	}
+	p, err := loadPinned(ctx, s.db.Read(), a.AccountID, r.automationID, r.version)
+	if err != nil {
+		return err
+	}
+	if a.Step >= len(p.def.Steps) {
+		return nil
+	}
+	st := p.def.Steps[a.Step]
+	var res stepResult
+	switch {
+	case !p.enabled || p.deleted:
+		res = stepResult{status: RunCancelled, reason: ReasonDisabled, stop: true}
+	case st.Type == StepWait:
+		d, err := ParseDuration(st.Duration)
+		if err != nil {
+			return fmt.Errorf("automation: wait of %s: %w", r.automationID, err)
+		}
+		due := s.clock.Now().Add(d)
+		res = stepResult{status: RunProcessing, dueAt: &due}
+	case st.Type == StepSendSMS:
+		if res, err = s.send(ctx, a, r, p.def, st); err != nil {
+			return err
+		}
+	default:
+		res = stepResult{status: RunFailed, reason: "step_type_invalid", stop: true}
+	}
+	return s.record(ctx, a, r, len(p.def.Steps), st.Type, res)
+}
+
+// send makes the step's message. Test mode reaches test numbers only.
+func (s *Service) send(ctx context.Context, a stepArgs, r run, def Definition, st Step) (stepResult, error) {
+	c, err := s.contacts.Get(ctx, a.AccountID, r.contactID)
+	if problem.Is(err, problem.NotFound) {
+		return stepResult{status: RunSkipped, reason: "contact_deleted"}, nil
+	}
+	if err != nil {
+		return stepResult{}, err
+	}
+	if def.TestMode && !isTestNumber(&c, def.TestNumbers) {
+		return stepResult{status: RunSkipped, reason: ReasonNotTestNumber}, nil
+	}
+	e, err := s.loadEvent(ctx, a.AccountID, r.eventID)
+	if err != nil {
+		return stepResult{}, err
+	}
+	step := a.Step
+	m, err := s.messages.Create(ctx, a.AccountID, message.Request{ContactID: c.ID, TemplateID: st.TemplateID,
+		Kind: message.Kind(st.Kind), Data: e.data, ProgramID: e.programID, AutomationID: r.automationID,
+		EventID: r.eventID, Step: &step, Quiet: true,
+		DedupeKey: fmt.Sprintf("%s:%d:%s:%s", r.automationID, step, r.eventID, c.ID)})
+	p, isProblem := problem.As(err)
+	switch {
+	case isProblem && p.Kind == problem.Conflict && p.Code == "duplicate":
+		return stepResult{status: RunCompleted, reason: ReasonAlreadySent}, nil
+	case isProblem && p.Kind != problem.Unavailable:
+		// The account or template cannot send (SMS off, template no longer
+		// approved, no number): retrying will not help.
+		return stepResult{status: RunFailed, reason: p.Code + ": " + p.Message, stop: true}, nil
+	case err != nil:
+		return stepResult{}, err
+	case m.Status == message.Skipped:
+		return stepResult{status: RunSkipped, reason: m.Reason, messageID: &m.ID}, nil
+	}
+	return stepResult{status: RunCompleted, messageID: &m.ID}, nil
+}
+
+func isTestNumber(c *contact.Contact, numbers []string) bool {
+	for _, raw := range numbers {
+		if n, err := phone.ParseStrict(raw); err == nil && c.E164() != "" && n.E164 == c.E164() {
+			return true
+		}
+	}
+	return false
+}
+
+const (
+	upsertStep = `
+INSERT INTO automation_run_steps (run_id, step, account_id, type, status, reason, message_id, due_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (run_id, step) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+	message_id = excluded.message_id, due_at = excluded.due_at, updated_at = excluded.updated_at`
+	// The wait before a step ends when the step runs (or is cancelled).
+	settleWait = `
+UPDATE automation_run_steps SET status = $4, updated_at = $5
+WHERE account_id = $1 AND run_id = $2 AND step = $3 AND status = 'processing'`
+	advanceRun = `
+UPDATE automation_runs SET next_step = $4, status = $5, reason = $6, updated_at = $7
+WHERE account_id = $1 AND id = $2 AND next_step = $3 AND status = 'processing'`
+)
+
+var errStandDown = errors.New("automation: step already ran")
+
+// record writes a step's outcome, moves the run on and queues the next
+// step (at a wait's due time), all or nothing.
+func (s *Service) record(ctx context.Context, a stepArgs, r run, steps int, typ string, res stepResult) error {
+	now := s.clock.Now()
+	next, runStatus, runReason := a.Step+1, RunProcessing, ""
+	switch {
+	case res.stop:
+		runStatus, runReason = res.status, res.reason
+	case next >= steps:
+		runStatus = RunCompleted
+	}
+	waitEnd := RunCompleted
+	if res.status == RunCancelled {
+		waitEnd = RunCancelled
+	}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		adv, err := tx.ExecContext(ctx, advanceRun, a.AccountID, r.id, a.Step, next, runStatus, runReason, now)
+		if err != nil {
+			return fmt.Errorf("automation: advance run: %w", err)
+		}
+		if n, err := adv.RowsAffected(); err != nil || n == 0 {
+			return errStandDown
+		}
+		if _, err := tx.ExecContext(ctx, upsertStep, r.id, a.Step, a.AccountID, typ, res.status, res.reason,
+			res.messageID, res.dueAt, now); err != nil {
+			return fmt.Errorf("automation: record step: %w", err)
+		}
+		if a.Step > 0 {
+			if _, err := tx.ExecContext(ctx, settleWait, a.AccountID, r.id, a.Step-1, waitEnd, now); err != nil {
+				return fmt.Errorf("automation: settle wait: %w", err)
+			}
+		}
+		if runStatus != RunProcessing {
+			return nil
+		}
+		opts := &river.InsertOpts{}
+		if res.dueAt != nil {
+			opts.ScheduledAt = *res.dueAt
+		}
+		_, err = s.queue.Insert(ctx, tx, stepArgs{AccountID: a.AccountID, RunID: r.id, Step: next}, opts)
+		return err
+	})
+	if errors.Is(err, errStandDown) {
+		return nil
+	}
+	return err
+}
