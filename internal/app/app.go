@@ -49,6 +49,7 @@ type App struct {
 	Webhooks *webhook.Service
 	// Automations takes program events in and runs automations on Jobs.
 	Automations *automation.Service
+	stopGroup   func()
 	// Sim is the built-in carrier, nil when HERALD_SIMULATOR is off.
 	Sim *sim.Sim
 	API *api.Server
@@ -105,6 +106,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	source := &message.TemplateSource{}
 	a.Messages = message.NewService(d, a.Clock, log, a.Accounts, a.Contacts, source)
 	a.Messages.SetCarrierActions(a.Contacts)
+	groupCtx, stopGroup := context.WithCancel(context.Background())
+	a.stopGroup = stopGroup
+	if d.Engine == db.SQLite {
+		// SQLite has one writer: gathering concurrent writes into one
+		// commit is what lets it keep up. PostgreSQL commits in parallel
+		// over its pool, where a shared transaction would serialise them.
+		a.Messages.SetGroup(db.NewGroup(groupCtx, d, 2*time.Millisecond, 256))
+	}
 	a.Templates = msgtemplate.NewService(d, a.Clock, a.Accounts, a.Messages, log)
 	source.Templates = a.Templates
 	a.Inbound = inbound.NewService(d, a.Clock, log, a.Accounts, a.Contacts)
@@ -146,6 +155,7 @@ func holderName() string {
 
 // Close stops the simulator and releases the database.
 func (a *App) Close() error {
+	a.stopGroup()
 	if a.Sim != nil {
 		a.Sim.Close()
 	}

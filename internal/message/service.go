@@ -58,6 +58,7 @@ type Service struct {
 	templates Templates
 	waker     Waker
 	actions   CarrierActions
+	group     *db.Group
 	// OnMark is called after a reservation crosses a usage mark (50, 80,
 	// 100 %), once per month; webhooks hang off it.
 	OnMark func(ctx context.Context, accountID string, mark int)
@@ -83,6 +84,19 @@ func (s *Service) notify(ctx context.Context, msgs ...*Message) {
 // NewService returns a Service.
 func NewService(d *db.DB, c clock.Clock, log *slog.Logger, accounts Accounts, contacts Contacts, templates Templates) *Service {
 	return &Service{db: d, clock: c, log: log, accounts: accounts, contacts: contacts, templates: templates}
+}
+
+// SetGroup makes new messages and carrier statuses commit in groups: a
+// burst of them pays for one commit instead of one each.
+func (s *Service) SetGroup(g *db.Group) { s.group = g }
+
+// write runs fn in a transaction of its own, or in a shared one when the
+// service commits in groups.
+func (s *Service) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.group != nil {
+		return s.group.Do(ctx, fn)
+	}
+	return s.db.InTx(ctx, fn)
 }
 
 // SetWaker connects the dispatcher, which is built after the service.
@@ -229,7 +243,7 @@ func (s *Service) store(ctx context.Context, a account.Account, m *Message) erro
 	now := s.clock.Now()
 	m.CreatedAt, m.UpdatedAt, m.NextAttempt = now, now, now
 	mark := 0
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		if m.Status == "" {
 			ok, crossed, _, err := reserve(ctx, tx, a, m.Kind, now)
 			if err != nil {

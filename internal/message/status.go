@@ -42,7 +42,7 @@ func (s *Service) ApplyCarrierStatus(ctx context.Context, accountID string, cs C
 	now := s.clock.Now()
 	var applied *Message
 	parked := false
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		if cs.Token != "" {
 			res, err := tx.ExecContext(ctx, `INSERT INTO carrier_callbacks (token, received_at) VALUES ($1, $2)
 				ON CONFLICT (token) DO NOTHING`, cs.Token, now)
