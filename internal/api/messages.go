@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/heraldsms/herald/internal/account"
@@ -147,24 +148,21 @@ type queueRequest struct {
 }
 
 func (s *Server) releaseLimitQueue(w http.ResponseWriter, r *http.Request, p account.Principal) error {
-	var in queueRequest
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	res, err := s.Messages.ReleaseQueued(r.Context(), p.AccountID, in.IDs, in.All)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return s.actOnLimitQueue(w, r, p, s.Messages.ReleaseQueued)
 }
 
 func (s *Server) cancelLimitQueue(w http.ResponseWriter, r *http.Request, p account.Principal) error {
+	return s.actOnLimitQueue(w, r, p, s.Messages.CancelQueued)
+}
+
+// actOnLimitQueue reads {"ids": [...]} or {"all": true} and applies act.
+func (s *Server) actOnLimitQueue(w http.ResponseWriter, r *http.Request, p account.Principal,
+	act func(ctx context.Context, accountID string, ids []string, all bool) (message.QueueResult, error)) error {
 	var in queueRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	res, err := s.Messages.CancelQueued(r.Context(), p.AccountID, in.IDs, in.All)
+	res, err := act(r.Context(), p.AccountID, in.IDs, in.All)
 	if err != nil {
 		return err
 	}
