@@ -146,9 +146,29 @@ func (a *App) announceDemo(ctx context.Context, w io.Writer) error {
 Herald demo is ready (account %s, %q).
   API key:  %s
   API docs: %s/api/v1/openapi.json
-  Try:      curl -H "Authorization: Bearer %s" %s/api/v1/contacts
-  Carrier:  the built-in simulator; a phone's inbox: %s/sim/inbox?handset=%%2B17346263333
-
-`, acct.ID, acct.Name, key, base, key, base, base)
+  Contacts: curl -H "Authorization: Bearer %s" %s/api/v1/contacts
+`, acct.ID, acct.Name, key, base, key, base)
+	if tpl := a.demoTemplateID(ctx, acct.ID, "Reward approved"); tpl != "" && a.Sim != nil {
+		fmt.Fprintf(w, `  Send:     curl -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
+              -d '{"external_id": "adv-1001", "template_id": "%s", "data": {"reward_amount": "$10"}}' \
+              %s/api/v1/messages
+  Inbox:    curl -H "Authorization: Bearer %s" '%s/api/v1/sim/inbox?handset=%%2B17346263333'
+`, key, tpl, base, key, base)
+	}
+	fmt.Fprintln(w)
 	return nil
+}
+
+// demoTemplateID finds a seeded template by name, for the printed example.
+func (a *App) demoTemplateID(ctx context.Context, accountID, name string) string {
+	page, err := a.Templates.List(ctx, accountID, msgtemplate.Filter{Limit: 50})
+	if err != nil {
+		return ""
+	}
+	for _, t := range page.Data {
+		if t.Name == name {
+			return t.ID
+		}
+	}
+	return ""
 }
