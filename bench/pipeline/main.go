@@ -29,6 +29,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -77,17 +78,23 @@ type result struct {
 	Delivered     int     `json:"delivered"`
 	// P50Ms…MaxMs: from the client receiving a message's 202 to the
 	// simulator receiving its send request (acceptance → carrier).
-	P50Ms float64 `json:"p50_ms"`
-	P90Ms float64 `json:"p90_ms"`
-	P99Ms float64 `json:"p99_ms"`
-	MaxMs float64 `json:"max_ms"`
+	// LatencyN is how many messages they are over: all N unless -sim-keep
+	// bounds the simulator's record.
+	LatencyN int     `json:"latency_n"`
+	P50Ms    float64 `json:"p50_ms"`
+	P90Ms    float64 `json:"p90_ms"`
+	P99Ms    float64 `json:"p99_ms"`
+	MaxMs    float64 `json:"max_ms"`
 	// APIP50Ms and APIP99Ms: request start → 202, as the client sees it.
 	APIP50Ms float64 `json:"api_p50_ms"`
 	APIP99Ms float64 `json:"api_p99_ms"`
 	// PeakRSSMB is the process's high-water RSS (client, Herald and the
 	// simulator together), read when the last message is delivered.
 	PeakRSSMB float64 `json:"peak_rss_mb"`
-	SetupS    float64 `json:"setup_s"`
+	// PeakHeapMB is the most memory held by live and not yet swept Go
+	// objects, sampled every 50 ms during the timed part.
+	PeakHeapMB float64 `json:"peak_heap_mb"`
+	SetupS     float64 `json:"setup_s"`
 	// Duplicates counts messages the simulator received more than once;
 	// latencies use each message's first arrival.
 	Duplicates int `json:"duplicates"`
@@ -108,6 +115,7 @@ type options struct {
 	n, clients    int
 	rate, mps     float64
 	simDelay      time.Duration
+	simKeep       int
 	timeout       time.Duration
 	stall         time.Duration
 	cpuProfile    string
@@ -123,11 +131,15 @@ func main() {
 	flag.Float64Var(&o.rate, "rate", 0, "messages per second across all clients; 0 sends as fast as the API answers")
 	flag.Float64Var(&o.mps, "mps", 10000, "the sender number's rate (the most an operator may set)")
 	flag.DurationVar(&o.simDelay, "sim-delay", 0, "the simulator's wait before each status callback")
+	flag.IntVar(&o.simKeep, "sim-keep", 0, "how many received messages the simulator keeps, the newest; latencies are over those (0: all)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up if not every message is delivered by then")
 	flag.DurationVar(&o.stall, "stall", 3*time.Minute, "give up when no message has changed status for this long")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed part to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile, taken when the last message is delivered, to this file")
 	flag.Parse()
+	if o.simKeep <= 0 || o.simKeep > o.n {
+		o.simKeep = o.n + 1 // and the warm-up message
+	}
 	if o.n < 1 || o.clients < 1 || o.rate < 0 {
 		fmt.Fprintln(os.Stderr, "bench: -n and -clients must be positive, -rate not negative")
 		os.Exit(2)
@@ -201,6 +213,8 @@ func run(o options) (*result, error) {
 		defer pprof.StopCPUProfile()
 	}
 
+	stopSampling := sampleHeap(&res.PeakHeapMB)
+	defer stopSampling()
 	// acceptedAt[i] is when message i's 202 arrived, as time since start.
 	acceptedAt := make([]time.Duration, o.n)
 	apiLatency := make([]time.Duration, o.n)
@@ -219,6 +233,7 @@ func run(o options) (*result, error) {
 	res.AcceptedPerS = float64(o.n) / res.AcceptS
 	done := <-delivered
 	res.PeakRSSMB = peakRSSMB()
+	stopSampling()
 	pprof.StopCPUProfile()
 	if o.memProfile != "" {
 		if err := writeHeapProfile(o.memProfile); err != nil {
@@ -236,8 +251,9 @@ func run(o options) (*result, error) {
 	res.DeliverS = done.d.Seconds()
 	res.DeliveredPerS = float64(res.Delivered) / res.DeliverS
 
-	toCarrier, dups, missing := carrierLatencies(h.app.Sim.Received(), start, acceptedAt)
-	res.Duplicates = dups
+	toCarrier, dups := carrierLatencies(h.app.Sim.Received(), start, acceptedAt)
+	res.Duplicates, res.LatencyN = dups, len(toCarrier)
+	missing := min(o.n, o.simKeep) - len(toCarrier)
 	if len(toCarrier) > 0 {
 		res.P50Ms, res.P90Ms = percentileMs(toCarrier, 0.50), percentileMs(toCarrier, 0.90)
 		res.P99Ms, res.MaxMs = percentileMs(toCarrier, 0.99), percentileMs(toCarrier, 1)
@@ -309,8 +325,9 @@ func start(ctx context.Context, o options) (*herald, func(), error) {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := app.Open(ctx, cfg, log, app.WithSimulator(func(c *sim.Config) {
-		// Keep every message, so each one's arrival can be read back.
-		c.InboxTotal = max(o.n+1, sim.DefaultInboxTotal)
+		// Keep every message (or the newest -sim-keep), so each one's
+		// arrival can be read back.
+		c.InboxTotal = o.simKeep
 		c.InboxPerHandset = max(c.InboxPerHandset, 10)
 	}))
 	if err != nil {
@@ -500,7 +517,7 @@ func waitDelivered(ctx context.Context, h *herald, want int, deadline time.Time,
 		case now.Sub(moved) > stall:
 			return delivered, fmt.Errorf("no message changed status for %v (counts %v)", stall, counts)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 
@@ -514,9 +531,9 @@ func lastDelivered(ctx context.Context, h *herald) (time.Time, error) {
 
 // carrierLatencies matches each message the simulator received to its
 // request by the index in its body, and returns for each the time from its
-// 202 to its first arrival at the carrier, how many arrived more than once,
-// and how many the simulator has no record of.
-func carrierLatencies(got []sim.Received, start time.Time, acceptedAt []time.Duration) (lat []time.Duration, dups, missing int) {
+// 202 to its first arrival at the carrier, and how many arrived more than
+// once.
+func carrierLatencies(got []sim.Received, start time.Time, acceptedAt []time.Duration) (lat []time.Duration, dups int) {
 	lat = make([]time.Duration, 0, len(acceptedAt))
 	seen := make([]bool, len(acceptedAt))
 	for _, r := range got {
@@ -536,7 +553,7 @@ func carrierLatencies(got []sim.Received, start time.Time, acceptedAt []time.Dur
 		seen[i] = true
 		lat = append(lat, r.ReceivedAt.Sub(start)-acceptedAt[i])
 	}
-	return lat, dups, len(acceptedAt) - len(lat)
+	return lat, dups
 }
 
 func percentileMs(d []time.Duration, p float64) float64 {
@@ -555,6 +572,28 @@ func writeHeapProfile(path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// sampleHeap keeps the peak of the Go heap's objects in *peakMB until the
+// returned function (safe to call more than once) is called.
+func sampleHeap(peakMB *float64) (stop func()) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			*peakMB = max(*peakMB, float64(sample[0].Value.Uint64())/(1<<20))
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return sync.OnceFunc(func() { close(quit); <-done })
 }
 
 // peakRSSMB reads the process's high-water resident memory (Linux).
