@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/message"
@@ -111,20 +112,18 @@ func (s *Server) listOutcomes(w http.ResponseWriter, r *http.Request, p account.
 }
 
 // statusesOfOutcome turns an outcome status into the message statuses it
-// stands for.
+// stands for, as a filter value.
 func statusesOfOutcome(outcome string) (string, error) {
-	switch outcome {
-	case "processing":
-		return "queued,sending", nil
-	case "completed":
-		return "sent", nil
-	case "failed":
-		return "failed,undelivered", nil
-	case "delivered", "rate_limited", "skipped", "limit_queued", "cancelled":
-		return outcome, nil
+	sts := message.StatusesOfOutcome(outcome)
+	if sts == nil {
+		return "", problem.Invalidf("invalid_status", "status", "status must be one of %s",
+			strings.Join(message.OutcomeStatuses, ", "))
 	}
-	return "", problem.Invalidf("invalid_status", "status",
-		"status must be processing, completed, delivered, rate_limited, skipped, limit_queued, failed or cancelled")
+	list := make([]string, len(sts))
+	for i, st := range sts {
+		list[i] = string(st)
+	}
+	return strings.Join(list, ","), nil
 }
 
 func (s *Server) listLimitQueue(w http.ResponseWriter, r *http.Request, p account.Principal) error {

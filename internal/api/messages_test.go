@@ -94,20 +94,23 @@ func TestMonthlyLimitAndTheLimitQueue(t *testing.T) {
 		b.enableSMS(b.acct, 2)
 		promo := b.approvedTemplate(b.admin, "marketing", "Acme: 2x points this weekend! Reply STOP to opt out.")
 		receipt := b.approvedTemplate(b.admin, "transactional", "Acme: your reward was sent.")
-		c := b.contactWith(b.admin, "+17346263333", "opted_in")
-		send := func(tpl string) map[string]any {
-			res := b.do("POST", "/api/v1/messages", b.admin, map[string]any{"contact_id": c, "template_id": tpl})
+		// Each promotion goes to its own contact (the frequency cap allows one
+		// a day), in a zone where it is daytime now (the sending window).
+		c := b.daytimeContact("+17346263333")
+		others := []string{b.daytimeContact("+17346263334"), b.daytimeContact("+17346263335")}
+		send := func(tpl, to string) map[string]any {
+			res := b.do("POST", "/api/v1/messages", b.admin, map[string]any{"contact_id": to, "template_id": tpl})
 			require.Equal(t, http.StatusAccepted, res.status, "%s", res.body)
 			return res.json(t)
 		}
-		first, second := send(promo), send(promo)
+		first, second := send(promo, others[0]), send(promo, c)
 		require.Equal(t, "queued", first["status"])
 		require.Equal(t, "queued", second["status"])
-		require.Equal(t, "limit_queued", send(promo)["status"], "past the limit")
+		require.Equal(t, "limit_queued", send(promo, others[1])["status"], "past the limit")
 
 		// A transactional message takes the allowance of the newest waiting
 		// marketing message, which moves to the queue.
-		require.Equal(t, "queued", send(receipt)["status"])
+		require.Equal(t, "queued", send(receipt, c)["status"])
 		bumped := b.do("GET", "/api/v1/messages/"+second["id"].(string), b.admin, nil).json(t)
 		require.Equal(t, "limit_queued", bumped["status"])
 		usage := b.do("GET", "/api/v1/usage", b.admin, nil).json(t)

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/consent"
+	"github.com/heraldsms/herald/internal/contact"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/db/dbtest"
 	"github.com/heraldsms/herald/internal/inbound"
@@ -124,6 +126,11 @@ func TestStopPerNumberKind(t *testing.T) {
 	_, err := p.app.Accounts.Configure(ctx, p.acct, account.Setup{Numbers: &nums})
 	require.NoError(t, err)
 	c := p.contact("+17346263333", consent.OptedIn)
+	// The promotion must fall inside the sending window on the real clock:
+	// the contact's own zone, one where it is about noon now, decides it.
+	zone := fmt.Sprintf("Etc/GMT%+d", time.Now().UTC().Hour()-12) // POSIX sign: Etc/GMT+5 is UTC-5
+	c, _, err = p.app.Contacts.Upsert(ctx, p.acct, contact.Input{Phone: &c.Phone, TimeZone: &zone}, contact.Change{Source: consent.SourceAPI})
+	require.NoError(t, err)
 	// The simulator learns which sub-account a number belongs to by seeing it send.
 	p.waitStatus(p.send(c, 1).ID, message.Delivered)
 	promo, err := p.app.Messages.Create(ctx, p.acct, message.Request{ContactID: c.ID, TemplateID: p.template,

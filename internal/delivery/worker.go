@@ -28,6 +28,16 @@ type worker struct {
 	// pausedUntil holds the number back after the carrier answered 429.
 	mu          sync.Mutex
 	pausedUntil time.Time
+
+	// due is when the number's earliest scheduled message falls due, as
+	// last read or told (zero: none known); hinted collects what WakeAt
+	// says while a read is under way, so the read cannot overwrite it.
+	// dueRead is when due was read, by the wall clock: it is read again
+	// now and then for messages scheduled by other processes.
+	dueMu   sync.Mutex
+	due     time.Time
+	hinted  time.Time
+	dueRead time.Time
 }
 
 func newWorker(d *Dispatcher, n numberRow) *worker {
@@ -83,6 +93,7 @@ func (w *worker) run(ctx context.Context) {
 		if !w.waitPause(ctx) {
 			return
 		}
+		w.promote(ctx)
 		// Wait for one token, then take whatever else the bucket holds.
 		if err := w.limiter.Wait(ctx); err != nil {
 			return
@@ -121,7 +132,11 @@ func (w *worker) chargeSegments(msgs []*message.Message) {
 }
 
 func (w *worker) idle(ctx context.Context) {
-	t := time.NewTimer(w.d.cfg.Poll)
+	wait := w.d.cfg.Poll
+	if due := w.dueAt(); !due.IsZero() {
+		wait = min(wait, max(time.Millisecond, due.Sub(w.d.clock.Now())))
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -169,14 +184,24 @@ func (w *worker) send(ctx context.Context, msgs []*message.Message, rec *recorde
 		return
 	}
 	rec.setAccount(acct)
-	skips, err := w.d.messages.Recheck(ctx, acct, msgs)
+	holds, err := w.d.messages.Recheck(ctx, acct, msgs)
 	if err != nil {
+		// Sending without the re-check could reach someone who said STOP:
+		// put the batch back, without spending the attempt.
 		w.d.log.Error("recheck failed", "err", err)
-		skips = map[string]string{}
+		for _, m := range msgs {
+			o := retry(m, time.Now().Add(5*time.Second), "recheck_failed", "")
+			o.Refund = true
+			rec.add(o)
+		}
+		return
 	}
 	for _, m := range msgs {
-		if reason, skip := skips[m.ID]; skip {
-			rec.add(message.Outcome{Message: m, Status: message.Skipped, Reason: reason})
+		if h, held := holds[m.ID]; held {
+			rec.add(holdOutcome(m, h))
+			if h.Reason == "" {
+				w.noteDue(h.Until)
+			}
 			continue
 		}
 		select {
@@ -244,6 +269,15 @@ func (w *worker) outcomeOf(ctx context.Context, m *message.Message, err error) m
 	}
 	w.d.log.Error("send failed", "err", err, "message_id", m.ID)
 	return retry(m, time.Now().Add(backoff(m.Attempts)), "send_error", "")
+}
+
+// holdOutcome is what a recheck's hold makes of a claimed message: skipped,
+// or back to scheduled until its window opens, the attempt given back.
+func holdOutcome(m *message.Message, h message.Hold) message.Outcome {
+	if h.Reason != "" {
+		return message.Outcome{Message: m, Status: message.Skipped, Reason: h.Reason}
+	}
+	return message.Outcome{Message: m, Status: message.Scheduled, Reason: message.ReasonSendingWindow, RetryAt: h.Until, Refund: true}
 }
 
 func retry(m *message.Message, at time.Time, reason, code string) message.Outcome {

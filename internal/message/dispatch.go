@@ -3,6 +3,7 @@ package message
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -42,9 +43,11 @@ func (s *Service) Claim(ctx context.Context, numberID string, n int, lease time.
 }
 
 // Recheck applies the audience rules again to claimed messages right
-// before they are sent, and returns the skip reason of each message that
-// may no longer go (by id). A STOP recorded while a message waited stops it.
-func (s *Service) Recheck(ctx context.Context, a account.Account, msgs []*Message) (map[string]string, error) {
+// before they are sent, and for marketing the sending window and the
+// frequency cap, and returns a Hold for each message that may not go now
+// (by id): skipped with its reason, or held until its window opens. A STOP
+// recorded while a message waited stops it.
+func (s *Service) Recheck(ctx context.Context, a account.Account, msgs []*Message) (map[string]Hold, error) {
 	ids := make([]string, 0, len(msgs))
 	for _, m := range msgs {
 		if m.ContactID != nil {
@@ -55,7 +58,7 @@ func (s *Service) Recheck(ctx context.Context, a account.Account, msgs []*Messag
 	if err != nil {
 		return nil, err
 	}
-	skips := map[string]string{}
+	holds := map[string]Hold{}
 	for _, m := range msgs {
 		reason := ""
 		if m.ContactID != nil {
@@ -69,16 +72,19 @@ func (s *Service) Recheck(ctx context.Context, a account.Account, msgs []*Messag
 			reason = Skip(a, m.Kind, nil, false, phoneCountry(m.To))
 		}
 		if reason != "" {
-			skips[m.ID] = reason
+			holds[m.ID] = Hold{Reason: reason}
 		}
 	}
-	return skips, nil
+	if err := s.recheckGuards(ctx, a, msgs, contacts, holds); err != nil {
+		return nil, err
+	}
+	return holds, nil
 }
 
 // Outcome is what became of one claimed message.
 type Outcome struct {
 	Message   *Message
-	Status    Status // Sent, Queued (retry later), RateLimited, Failed or Skipped
+	Status    Status // Sent, Queued (retry later), RateLimited, Scheduled (until RetryAt), Failed or Skipped
 	Reason    string
 	ErrorCode string
 	CarrierID string
@@ -181,4 +187,65 @@ func (s *Service) RequeueExpired(ctx context.Context) (int, error) {
 		return logChanges(ctx, tx, changes)
 	})
 	return n, err
+}
+
+// promoteBatch bounds the messages one PromoteDue moves; a worker calls it
+// again while more are due.
+const promoteBatch = 1000
+
+const promoteDue = `
+UPDATE messages SET status = 'queued', updated_at = $2
+WHERE id IN (
+	SELECT id FROM messages
+	WHERE number_id = $1 AND status = 'scheduled' AND next_attempt_at <= $2
+	ORDER BY next_attempt_at
+	LIMIT $3%s)
+RETURNING account_id, id`
+
+// nextDue reads the messages_scheduled index: one seek, however many wait.
+const nextDue = `
+SELECT next_attempt_at FROM messages WHERE number_id = $1 AND status = 'scheduled'
+ORDER BY next_attempt_at LIMIT 1`
+
+// PromoteDue moves a number's scheduled messages whose window has opened
+// to the queue, where Claim finds them, and says when the next scheduled
+// message falls due (zero when none waits). Scheduled messages stay out of
+// the claim's index range, so those not due cost a dispatcher nothing.
+func (s *Service) PromoteDue(ctx context.Context, numberID string) (int, time.Time, error) {
+	now := s.clock.Now()
+	var n int
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf(promoteDue, s.db.SkipLocked()), numberID, now, promoteBatch)
+		if err != nil {
+			return fmt.Errorf("message: promote due: %w", err)
+		}
+		var changes []change
+		for rows.Next() {
+			c := change{status: Queued, reason: ReasonWindowOpen, at: now}
+			if err := rows.Scan(&c.accountID, &c.messageID); err != nil {
+				rows.Close()
+				return fmt.Errorf("message: promote due: %w", err)
+			}
+			changes = append(changes, c)
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return fmt.Errorf("message: promote due: %w", err)
+		}
+		rows.Close()
+		n = len(changes)
+		return logChanges(ctx, tx, changes)
+	})
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	var next time.Time
+	err = s.db.Read().QueryRowContext(ctx, nextDue, numberID).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return n, time.Time{}, nil
+	}
+	if err != nil {
+		return n, time.Time{}, fmt.Errorf("message: next due: %w", err)
+	}
+	return n, next.UTC(), nil
 }

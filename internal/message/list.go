@@ -75,8 +75,18 @@ func ParseFilter(get func(string) string) (Filter, error) {
 	return f, nil
 }
 
-var knownStatuses = map[Status]bool{Skipped: true, LimitQueued: true, Queued: true, RateLimited: true, Sending: true,
-	Sent: true, Delivered: true, Undelivered: true, Failed: true, Cancelled: true}
+// allStatuses is every status a stored message can have, in the order of
+// its life.
+var allStatuses = []Status{Skipped, LimitQueued, Scheduled, Queued, RateLimited, Sending, Sent, Delivered,
+	Undelivered, Failed, Cancelled}
+
+var knownStatuses = func() map[Status]bool {
+	m := make(map[Status]bool, len(allStatuses))
+	for _, st := range allStatuses {
+		m[st] = true
+	}
+	return m
+}()
 
 func decodeCursor(c string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
@@ -153,13 +163,29 @@ func (s *Service) List(ctx context.Context, accountID string, f Filter) (Page, e
 
 // Outcome statuses of the Communication Outcomes log.
 var outcomeOf = map[Status]string{
-	Queued: "processing", Sending: "processing", Sent: "completed", Delivered: "delivered",
+	Queued: "processing", Scheduled: "processing", Sending: "processing", Sent: "completed", Delivered: "delivered",
 	Undelivered: "failed", Failed: "failed", RateLimited: "rate_limited", Skipped: "skipped",
 	LimitQueued: "limit_queued", Cancelled: "cancelled",
 }
 
 // OutcomeStatus is the outcome log's word for a message status.
 func OutcomeStatus(s Status) string { return outcomeOf[s] }
+
+// OutcomeStatuses are the outcome log's words, in the order of a message's
+// life.
+var OutcomeStatuses = []string{"processing", "completed", "delivered", "rate_limited", "skipped", "limit_queued", "failed", "cancelled"}
+
+// StatusesOfOutcome returns the message statuses an outcome status stands
+// for, or nil when it is not one.
+func StatusesOfOutcome(outcome string) []Status {
+	var out []Status
+	for _, st := range allStatuses {
+		if outcomeOf[st] == outcome {
+			out = append(out, st)
+		}
+	}
+	return out
+}
 
 // CountOutcomes counts an account's messages matching f by outcome status.
 func (s *Service) CountOutcomes(ctx context.Context, accountID string, f Filter) (map[string]int, error) {

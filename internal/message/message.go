@@ -16,6 +16,7 @@ type Status string
 const (
 	Skipped     Status = "skipped"      // an audience rule said no; the reason is kept
 	LimitQueued Status = "limit_queued" // past the monthly limit; waits for an admin
+	Scheduled   Status = "scheduled"    // marketing outside the recipient's sending window; waits for it to open
 	Queued      Status = "queued"       // waits for its sender number
 	RateLimited Status = "rate_limited" // the carrier asked the number to slow down
 	Sending     Status = "sending"      // claimed by a dispatcher
@@ -28,11 +29,17 @@ const (
 
 // transitions lists the statuses each status may move to. Anything else is
 // refused, so a late or repeated event cannot move a message backwards.
+//
+// A new message starts (as "processing" in the outcomes log) in skipped,
+// limit_queued, scheduled or queued. A scheduled message moves to queued
+// when its window opens; one claimed outside its window (the window changed,
+// or a backlog ran past the evening) goes back to scheduled.
 var transitions = map[Status][]Status{
-	LimitQueued: {Queued, Cancelled, Skipped},
+	LimitQueued: {Queued, Scheduled, Cancelled, Skipped},
 	Queued:      {Sending, Skipped, Failed, LimitQueued}, // limit_queued: a transactional message took its allowance
+	Scheduled:   {Queued, Cancelled, Skipped, LimitQueued},
 	RateLimited: {Sending, Skipped, Failed},
-	Sending:     {Sent, Failed, Queued, RateLimited, Skipped, Sending},
+	Sending:     {Sent, Failed, Queued, RateLimited, Skipped, Sending, Scheduled},
 	Sent:        {Delivered, Undelivered, Failed},
 }
 
@@ -88,6 +95,9 @@ const (
 	ReasonCarrierRejected   = "carrier_rejected"
 	ReasonUnsubscribed      = "recipient_unsubscribed"
 	ReasonCancelledByAdmin  = "cancelled_by_admin"
+	ReasonFrequencyCap      = "frequency_cap"  // the contact had their marketing for the period
+	ReasonSendingWindow     = "sending_window" // scheduled: outside the recipient's local window
+	ReasonWindowOpen        = "window_open"    // queued: the window it waited for opened
 )
 
 // Message is one text to one phone.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/problem"
@@ -57,8 +58,9 @@ func checkQueueRequest(ids []string, all bool) error {
 }
 
 // ReleaseQueued sends limit-queued messages on an admin's word: the
-// audience rules are checked again, and those that pass are queued past the
-// limit, counted in the month's usage.
+// audience rules and the marketing guards are checked again, and those that
+// pass are queued past the limit (or scheduled for their window), counted in
+// the month's usage.
 func (s *Service) ReleaseQueued(ctx context.Context, accountID string, ids []string, all bool) (QueueResult, error) {
 	return s.actOnQueue(ctx, accountID, ids, all, true)
 }
@@ -77,7 +79,7 @@ func (s *Service) actOnQueue(ctx context.Context, accountID string, ids []string
 	if err != nil {
 		return res, err
 	}
-	woken := map[string]bool{}
+	woken, due := map[string]bool{}, map[string]time.Time{}
 	for {
 		msgs, err := queuedBatch(ctx, s.db.Read(), accountID, ids, all)
 		if err != nil {
@@ -89,9 +91,9 @@ func (s *Service) actOnQueue(ctx context.Context, accountID string, ids []string
 		if len(msgs) == 0 {
 			break
 		}
-		skips := map[string]string{}
+		holds := map[string]Hold{}
 		if send {
-			if skips, err = s.Recheck(ctx, a, msgs); err != nil {
+			if holds, err = s.Recheck(ctx, a, msgs); err != nil {
 				return res, err
 			}
 		}
@@ -100,27 +102,30 @@ func (s *Service) actOnQueue(ctx context.Context, accountID string, ids []string
 			var changes []change
 			released := 0
 			for _, m := range msgs {
-				to, reason := Cancelled, ReasonCancelledByAdmin
+				to, reason, next := Cancelled, ReasonCancelledByAdmin, now
 				if send {
 					to, reason = Queued, "released_by_admin"
-					if r, skip := skips[m.ID]; skip {
-						to, reason = Skipped, r
+					switch h, held := holds[m.ID]; {
+					case held && h.Reason != "":
+						to, reason = Skipped, h.Reason
+					case held:
+						to, reason, next = Scheduled, ReasonSendingWindow, h.Until
 					}
 				}
 				upd, err := tx.ExecContext(ctx, `UPDATE messages SET status = $3, reason = $4, reserved = $5,
-					next_attempt_at = $6, updated_at = $6 WHERE account_id = $1 AND id = $2 AND status = 'limit_queued'`,
-					accountID, m.ID, string(to), reason, to == Queued, now)
+					next_attempt_at = $6, updated_at = $7 WHERE account_id = $1 AND id = $2 AND status = 'limit_queued'`,
+					accountID, m.ID, string(to), reason, to == Queued || to == Scheduled, next, now)
 				if err != nil {
 					return fmt.Errorf("message: queue action: %w", err)
 				}
 				if n, _ := upd.RowsAffected(); n == 0 {
 					continue
 				}
-				if to == Queued {
+				if to == Queued || to == Scheduled {
 					released++
 				}
 				changes = append(changes, change{accountID, m.ID, to, reason, "", now})
-				m.Status = to
+				m.Status, m.NextAttempt = to, next
 			}
 			if released > 0 {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO account_usage (account_id, month, used, notified) VALUES ($1, $2, $3, 0)
@@ -141,6 +146,14 @@ func (s *Service) actOnQueue(ctx context.Context, accountID string, ids []string
 				if m.NumberID != nil {
 					woken[*m.NumberID] = true
 				}
+			case Scheduled:
+				res.Released++
+				if m.NumberID == nil {
+					break
+				}
+				if t, ok := due[*m.NumberID]; !ok || m.NextAttempt.Before(t) {
+					due[*m.NumberID] = m.NextAttempt
+				}
 			case Cancelled:
 				res.Cancelled++
 			case Skipped:
@@ -151,10 +164,6 @@ func (s *Service) actOnQueue(ctx context.Context, accountID string, ids []string
 			break
 		}
 	}
-	for n := range woken {
-		if s.waker != nil {
-			s.waker.Wake(n)
-		}
-	}
+	s.wake(woken, due)
 	return res, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/clock"
@@ -47,6 +48,14 @@ type Contacts interface {
 // Waker is told when a number has new messages to send, so a dispatcher
 // need not wait for its next poll.
 type Waker interface{ Wake(numberID string) }
+
+// DueWaker is a Waker that is also told when a number's earliest scheduled
+// message falls due, so it can move it to the queue on time without
+// looking for due messages on every poll.
+type DueWaker interface {
+	Waker
+	WakeAt(numberID string, due time.Time)
+}
 
 // Service makes messages and moves them through their life.
 type Service struct {
@@ -120,7 +129,9 @@ type Request struct {
 	Quiet bool
 }
 
-// Create renders and stores a message, skipped, limit-queued or queued.
+// Create renders and stores a message: skipped (an audience rule, or the
+// frequency cap for marketing), limit-queued, scheduled (marketing outside
+// the recipient's sending window) or queued.
 func (s *Service) Create(ctx context.Context, accountID string, r Request) (*Message, error) {
 	a, err := s.accounts.Get(ctx, accountID)
 	if err != nil {
@@ -133,7 +144,7 @@ func (s *Service) Create(ctx context.Context, accountID string, r Request) (*Mes
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.render(ctx, a, &c, r)
+	m, err := s.render(ctx, a, &c, r, &lookups{s: s})
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +153,7 @@ func (s *Service) Create(ctx context.Context, accountID string, r Request) (*Mes
 			m.Status, m.Reason = Skipped, reason
 		}
 	}
+	planWindow(a, &c, m, s.clock.Now())
 	if err := s.store(ctx, a, m); err != nil {
 		return nil, err
 	}
@@ -160,27 +172,17 @@ func (s *Service) findContact(ctx context.Context, accountID string, r Request) 
 
 // render makes the message row: the body rendered once from the approved
 // version, with its encoding and segments, and the sender number.
-func (s *Service) render(ctx context.Context, a account.Account, c *contact.Contact, r Request) (*Message, error) {
-	if r.TemplateID == "" {
-		return nil, problem.Invalidf("required", "template_id", "template_id is required")
-	}
-	tpl, err := s.templates.Approved(ctx, a.ID, r.TemplateID)
+func (s *Service) render(ctx context.Context, a account.Account, c *contact.Contact, r Request, lk *lookups) (*Message, error) {
+	tpl, kind, err := lk.template(ctx, a.ID, r)
 	if err != nil {
 		return nil, err
-	}
-	kind := r.Kind
-	if kind == "" {
-		kind = tpl.Kind
-	}
-	if kind != Transactional && kind != Marketing {
-		return nil, problem.Invalidf("invalid_kind", "kind", "kind must be transactional or marketing")
 	}
 	values := msgtemplate.Values{FirstName: c.FirstName, LastName: c.LastName, Brand: a.Brand(),
 		Attributes: c.Attributes, EventData: r.Data}
 	m := &Message{ID: id.New(id.Message), AccountID: a.ID, ContactID: &c.ID, To: c.E164(), Kind: kind,
 		TemplateID: &tpl.ID, VersionID: &tpl.VersionID, Step: r.Step, Encoding: string(segment.GSM7)}
 	if r.ProgramID != "" {
-		p, err := s.accounts.GetProgram(ctx, a.ID, r.ProgramID)
+		p, err := lk.program(ctx, a.ID, r.ProgramID)
 		if err != nil {
 			return nil, err
 		}
@@ -204,7 +206,7 @@ func (s *Service) render(ctx context.Context, a account.Account, c *contact.Cont
 	m.Body = body
 	info := segment.Count(body)
 	m.Encoding, m.Segments = string(info.Encoding), info.Segments
-	if err := s.pickNumber(ctx, a, m); err != nil {
+	if err := lk.number(ctx, a, m); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -216,42 +218,28 @@ func setOpt(dst **string, v string) {
 	}
 }
 
-// pickNumber chooses the sender number for the message's kind: the
-// marketing number for marketing, the transactional one for the rest, or
-// the one number that sends both.
+// pickNumber chooses the sender number for the message's kind (see
+// lookups.number).
 func (s *Service) pickNumber(ctx context.Context, a account.Account, m *Message) error {
-	nums, err := s.accounts.Numbers(ctx, a.ID)
-	if err != nil {
-		return err
-	}
-	want := account.NumberTransactional
-	if m.Kind == Marketing {
-		want = account.NumberMarketing
-	}
-	for _, n := range nums {
-		if n.Kind == want || n.Kind == account.NumberBoth {
-			m.NumberID, m.From = &n.ID, n.Phone
-			return nil
-		}
-	}
-	return problem.Invalidf(ReasonNoSenderNumber, "", "the account has no %s sender number; the operator sets numbers up", want)
+	return (&lookups{s: s}).number(ctx, a, m)
 }
 
 // store writes a new message in one transaction with its reservation
-// against the monthly limit, and wakes the number's dispatcher.
+// against the monthly limit and, for marketing, its frequency cap, and
+// wakes the number's dispatcher. A message whose NextAttempt is set waits
+// until then (see planWindow).
 func (s *Service) store(ctx context.Context, a account.Account, m *Message) error {
 	now := s.clock.Now()
-	m.CreatedAt, m.UpdatedAt, m.NextAttempt = now, now, now
+	m.CreatedAt, m.UpdatedAt = now, now
+	if m.NextAttempt.IsZero() {
+		m.NextAttempt = now
+	}
 	mark := 0
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if m.Status == "" {
-			ok, crossed, _, err := reserve(ctx, tx, a, m.Kind, now)
-			if err != nil {
+			var err error
+			if mark, err = s.admit(ctx, tx, a, []*Message{m}, now); err != nil {
 				return err
-			}
-			m.Status, m.Reserved, mark = LimitQueued, ok, crossed
-			if ok {
-				m.Status = Queued
 			}
 		}
 		return insertMessages(ctx, tx, []*Message{m})
@@ -262,7 +250,7 @@ func (s *Service) store(ctx context.Context, a account.Account, m *Message) erro
 	if err != nil {
 		return err
 	}
-	s.afterStore(ctx, a.ID, m, mark)
+	s.afterStore(ctx, a.ID, []*Message{m}, mark)
 	return nil
 }
 
@@ -274,17 +262,47 @@ func (s *Service) storeUnreserved(ctx context.Context, m *Message) error {
 	if err := s.db.InTx(ctx, func(tx *sql.Tx) error { return insertMessages(ctx, tx, []*Message{m}) }); err != nil {
 		return err
 	}
-	s.afterStore(ctx, m.AccountID, m, 0)
+	s.afterStore(ctx, m.AccountID, []*Message{m}, 0)
 	return nil
 }
 
-func (s *Service) afterStore(ctx context.Context, accountID string, m *Message, mark int) {
-	s.notify(ctx, m)
-	if m.Status == Queued && s.waker != nil && m.NumberID != nil {
-		s.waker.Wake(*m.NumberID)
+// afterStore tells OnOutcome of new messages, wakes each number's
+// dispatcher once (for messages to send now, or to note when scheduled
+// ones fall due) and announces a usage mark.
+func (s *Service) afterStore(ctx context.Context, accountID string, msgs []*Message, mark int) {
+	s.notify(ctx, msgs...)
+	woken := map[string]bool{}
+	due := map[string]time.Time{}
+	for _, m := range msgs {
+		switch {
+		case m.NumberID == nil:
+		case m.Status == Queued:
+			woken[*m.NumberID] = true
+		case m.Status == Scheduled:
+			if t, ok := due[*m.NumberID]; !ok || m.NextAttempt.Before(t) {
+				due[*m.NumberID] = m.NextAttempt
+			}
+		}
 	}
+	s.wake(woken, due)
 	if mark > 0 && s.OnMark != nil {
 		s.OnMark(ctx, accountID, mark)
+	}
+}
+
+// wake tells the dispatcher which numbers have messages to send now and
+// when the earliest scheduled message of others falls due.
+func (s *Service) wake(now map[string]bool, due map[string]time.Time) {
+	if s.waker == nil {
+		return
+	}
+	for n := range now {
+		s.waker.Wake(n)
+	}
+	if dw, ok := s.waker.(DueWaker); ok {
+		for n, t := range due {
+			dw.WakeAt(n, t)
+		}
 	}
 }
 

@@ -37,7 +37,7 @@ type testBundle struct {
 	marks    []int
 }
 
-func setup(t *testing.T, d *db.DB, limit int64) *testBundle {
+func setup(t testing.TB, d *db.DB, limit int64) *testBundle {
 	t.Helper()
 	ctx := context.Background()
 	// 20:00 on 30 April in New York: the month ends in four hours.
@@ -70,7 +70,9 @@ func (b *testBundle) send(t *testing.T) *message.Message {
 	c, _, err := b.contacts.Upsert(b.ctx, b.acct.ID, contact.Input{Phone: &ph, FirstName: &ph, SMSPreference: &pref},
 		contact.Change{Source: consent.SourceAPI})
 	require.NoError(t, err)
-	m, err := b.svc.Create(b.ctx, b.acct.ID, message.Request{ContactID: c.ID, TemplateID: "tpl_1"})
+	// Transactional: these tests are about the monthly limit, which the
+	// marketing guards (guards_test.go) would get in the way of.
+	m, err := b.svc.Create(b.ctx, b.acct.ID, message.Request{ContactID: c.ID, TemplateID: "tpl_1", Kind: message.Transactional})
 	require.NoError(t, err)
 	return m
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/heraldsms/herald/internal/account"
@@ -34,41 +35,67 @@ func monthOf(a account.Account, t time.Time) string {
 	return t.In(loc).Format("2006-01")
 }
 
-// reserve counts one message against the account's monthly limit. When the
-// allowance is spent, a transactional message takes it from the newest
+// reserveMany counts new messages against the account's monthly limit in
+// one pass: transactional messages take the allowance before marketing ones,
+// and a transactional message past the limit takes it from the newest
 // marketing message still waiting to be sent (which moves to the limit
-// queue): transactional messages take the allowance before marketing ones.
-// It reports whether the message may be queued, and the usage mark it
-// crossed (0 if none).
-func reserve(ctx context.Context, tx *sql.Tx, a account.Account, k Kind, now time.Time) (ok bool, mark int, bumped string, err error) {
+// queue). Each message leaves queued with its reservation, or limit_queued.
+// It returns the usage mark the reservations crossed (0 if none).
+func reserveMany(ctx context.Context, tx *sql.Tx, engine db.Engine, a account.Account, msgs []*Message, now time.Time) (int, error) {
+	if len(msgs) == 0 {
+		return 0, nil
+	}
 	month := monthOf(a, now)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO account_usage (account_id, month, used, notified) VALUES ($1, $2, 0, 0)
 		ON CONFLICT (account_id, month) DO NOTHING`, a.ID, month); err != nil {
-		return false, 0, "", fmt.Errorf("message: usage: %w", err)
+		return 0, fmt.Errorf("message: usage: %w", err)
+	}
+	lock := ""
+	if engine == db.Postgres {
+		lock = " FOR UPDATE" // concurrent writers take the allowance one after another
 	}
 	var used int64
-	err = tx.QueryRowContext(ctx, `UPDATE account_usage SET used = used + 1
-		WHERE account_id = $1 AND month = $2 AND used < $3 RETURNING used`, a.ID, month, a.MonthlyLimit).Scan(&used)
-	switch {
-	case err == nil:
-		mark, err = crossMark(ctx, tx, a, month, used)
-		return true, mark, "", err
-	case !errors.Is(err, sql.ErrNoRows):
-		return false, 0, "", fmt.Errorf("message: usage: %w", err)
-	case k == Marketing:
-		return false, 0, "", nil
+	if err := tx.QueryRowContext(ctx, `SELECT used FROM account_usage WHERE account_id = $1 AND month = $2`+lock,
+		a.ID, month).Scan(&used); err != nil {
+		return 0, fmt.Errorf("message: usage: %w", err)
 	}
-	bumped, err = bumpMarketing(ctx, tx, a.ID, now)
-	return bumped != "", 0, bumped, err
+	ordered := slices.Clone(msgs)
+	slices.SortStableFunc(ordered, func(x, y *Message) int { return x.Kind.priority() - y.Kind.priority() })
+	free, granted := max(0, a.MonthlyLimit-used), int64(0)
+	for _, m := range ordered {
+		m.Status, m.Reserved = LimitQueued, false
+		switch {
+		case granted < free:
+			m.Status, m.Reserved = Queued, true
+			granted++
+		case m.Kind != Marketing:
+			bumped, err := bumpMarketing(ctx, tx, a.ID, now)
+			if err != nil {
+				return 0, err
+			}
+			if bumped != "" {
+				m.Status, m.Reserved = Queued, true
+			}
+		}
+	}
+	if granted == 0 {
+		return 0, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE account_usage SET used = used + $3 WHERE account_id = $1 AND month = $2`,
+		a.ID, month, granted); err != nil {
+		return 0, fmt.Errorf("message: usage: %w", err)
+	}
+	return crossMark(ctx, tx, a, month, used+granted)
 }
 
 // bumpMarketing moves the newest waiting marketing message of an account
-// to the limit queue and hands its reservation over.
+// (queued, or scheduled for its window) to the limit queue and hands its
+// reservation over.
 func bumpMarketing(ctx context.Context, tx *sql.Tx, accountID string, now time.Time) (string, error) {
 	var id string
 	err := tx.QueryRowContext(ctx, `UPDATE messages SET status = 'limit_queued', reserved = $3, updated_at = $2
-		WHERE id = (SELECT id FROM messages WHERE account_id = $1 AND status = 'queued' AND kind = 'marketing'
-			AND reserved = $4 ORDER BY id DESC LIMIT 1)
+		WHERE id = (SELECT id FROM messages WHERE account_id = $1 AND status IN ('queued', 'scheduled')
+			AND kind = 'marketing' AND reserved = $4 ORDER BY id DESC LIMIT 1)
 		RETURNING id`, accountID, now, false, true).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil

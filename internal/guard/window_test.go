@@ -1,4 +1,4 @@
-package automation
+package guard
 
 import (
 	"fmt"
@@ -9,8 +9,17 @@ import (
 	"github.com/nyaruka/phonenumbers"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heraldsms/herald/internal/phone"
 	"github.com/heraldsms/herald/internal/problem"
 )
+
+// utc parses an RFC 3339 time for a table.
+func utc(t testing.TB, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	require.NoError(t, err)
+	return v.UTC()
+}
 
 // Numbers by area code: 213 Los Angeles, 212 and 734 Eastern, 305 Miami
 // (Florida), 405 Oklahoma City, 410 Baltimore (Maryland), 203 Connecticut,
@@ -53,10 +62,10 @@ func TestNextOpen(t *testing.T) {
 		{"two zones: 20:59 Mountain goes", "2026-06-16T02:59:00Z", Recipient{E164: "+12085550123"}, Window{}, "", true},
 		{"two zones: 21:00 Mountain waits", "2026-06-16T03:00:00Z", Recipient{E164: "+12085550123"}, Window{}, "2026-06-16T15:00:00Z", false},
 		{"Canada: 07:30 in Toronto", "2026-06-15T11:30:00Z", Recipient{E164: "+14163922489"}, Window{}, "2026-06-15T12:00:00Z", false},
-		{"Canada, no area: Pacific morning", "2026-06-15T14:30:00Z", Recipient{E164: "+16005550123"}, Window{}, "2026-06-15T15:00:00Z", false},
-		{"Canada, no area: Newfoundland evening", "2026-06-15T23:30:00Z", Recipient{E164: "+16005550123"}, Window{}, "2026-06-16T15:00:00Z", false},
-		{"US, no area: Pacific morning", "2026-06-15T14:30:00Z", Recipient{E164: "+15005550123"}, Window{}, "2026-06-15T15:00:00Z", false},
-		{"US, no area: Eastern evening", "2026-06-16T01:00:00Z", Recipient{E164: "+15005550123"}, Window{}, "2026-06-16T15:00:00Z", false},
+		{"Canada, no area: Pacific morning", "2026-06-15T14:30:00Z", Recipient{E164: "+16005550123", Country: "CA"}, Window{}, "2026-06-15T15:00:00Z", false},
+		{"Canada, no area: Newfoundland evening", "2026-06-15T23:30:00Z", Recipient{E164: "+16005550123", Country: "CA"}, Window{}, "2026-06-16T15:00:00Z", false},
+		{"US, no area: Pacific morning", "2026-06-15T14:30:00Z", Recipient{E164: "+15005550123", Country: "US"}, Window{}, "2026-06-15T15:00:00Z", false},
+		{"US, no area: Eastern evening", "2026-06-16T01:00:00Z", Recipient{E164: "+15005550123", Country: "US"}, Window{}, "2026-06-16T15:00:00Z", false},
 		{"contact zone wins over the area code", "2026-06-15T14:30:00Z", Recipient{E164: "+13055550123", TimeZone: "America/Los_Angeles"}, Window{}, "2026-06-15T15:00:00Z", false},
 		{"and Florida's 20:00 still applies there", "2026-06-16T03:30:00Z", Recipient{E164: "+13055550123", TimeZone: "America/Los_Angeles"}, Window{}, "2026-06-16T15:00:00Z", false},
 		{"an unknown contact zone is ignored", "2026-06-15T11:30:00Z", Recipient{E164: "+12125550123", TimeZone: "Mars/Olympus"}, Window{}, "2026-06-15T12:00:00Z", false},
@@ -92,7 +101,7 @@ func TestNextOpenIsOpen(t *testing.T) {
 	t.Parallel()
 	for _, to := range []Recipient{
 		{E164: "+17346263333"}, {E164: "+13055550123"}, {E164: "+15125550123"}, {E164: "+12085550123"},
-		{E164: "+19075550123"}, {E164: "+447400123456"}, {E164: "+61412345678"}, {E164: "+15005550123"},
+		{E164: "+19075550123"}, {E164: "+447400123456"}, {E164: "+61412345678"}, {E164: "+15005550123", Country: "US"},
 		{E164: "+12035550123", TimeZone: "Pacific/Honolulu"},
 	} {
 		t.Run(to.E164+to.TimeZone, func(t *testing.T) {
@@ -171,16 +180,12 @@ func TestCapAllows(t *testing.T) {
 		{"default: first of the day", 0, Cap{}, 0, true},
 		{"default: second of the day", 1, Cap{}, 0, false},
 		{"negative count", -1, Cap{}, 0, true},
-		{"looser account: third", 2, Cap{Max: 3, Period: Day}, 0, true},
-		{"looser account: fourth", 3, Cap{Max: 3, Period: Day}, 0, false},
-		{"looser account in Florida: third", 2, Cap{Max: 5, Period: Day}, 3, true},
-		{"looser account in Florida: fourth", 3, Cap{Max: 5, Period: Day}, 3, false},
-		{"looser account elsewhere: fourth", 3, Cap{Max: 5, Period: Day}, 0, true},
 		{"default cap in Florida", 1, Cap{}, 3, false},
 		{"longer period: first", 0, Cap{Max: 1, Period: 7 * Day}, 0, true},
 		{"longer period: second", 1, Cap{Max: 1, Period: 7 * Day}, 0, false},
-		{"invalid max falls back to the default", 1, Cap{Max: 50, Period: Day}, 0, false},
-		{"a period under a day falls back to the default", 1, Cap{Max: 2, Period: time.Hour}, 0, false},
+		{"above the default falls back to it", 1, Cap{Max: 3, Period: Day}, 0, false},
+		{"above the legal max falls back to the default", 1, Cap{Max: 50, Period: Day}, 0, false},
+		{"a period under a day falls back to the default", 1, Cap{Max: 1, Period: time.Hour}, 0, false},
 		{"zero max falls back to the default", 0, Cap{Period: Day}, 0, true},
 	}
 	for _, tc := range cases {
@@ -190,31 +195,80 @@ func TestCapAllows(t *testing.T) {
 
 func TestWindowAndCapValidate(t *testing.T) {
 	t.Parallel()
-	for _, w := range []Window{{}, {Start: 480, End: 1260}, {Start: 600, End: 660}, {Start: 1200, End: 1260}} {
+	for _, w := range []Window{{}, {Start: 480, End: 1260}, {Start: 600, End: 660}, {Start: 1200, End: 1260}, {Start: 600, End: 601}} {
 		require.NoError(t, w.Validate(), "%+v", w)
 	}
-	for w, code := range map[Window]string{
-		{Start: 479, End: 1260}:  "window_start_invalid",
-		{Start: 1260, End: 1260}: "window_start_invalid",
-		{Start: 600, End: 1261}:  "window_end_invalid",
-		{Start: 600, End: 659}:   "window_end_invalid",
-		{Start: 700, End: 600}:   "window_end_invalid",
-		{Start: -1, End: 600}:    "window_start_invalid",
+	for w, want := range map[Window][2]string{
+		{Start: 479, End: 1260}:  {"window_start_invalid", "sending_window.start"},
+		{Start: 1260, End: 1260}: {"window_start_invalid", "sending_window.start"},
+		{Start: -1, End: 600}:    {"window_start_invalid", "sending_window.start"},
+		{Start: 600, End: 1261}:  {"window_end_invalid", "sending_window.end"},
+		{Start: 600, End: 480}:   {"window_end_invalid", "sending_window.end"},
+		{Start: 700, End: 600}:   {"window_empty", "sending_window.end"},
+		{Start: 600, End: 600}:   {"window_empty", "sending_window.end"},
 	} {
-		requireProblem(t, w.Validate(), code, "")
+		requireProblem(t, w.Validate(), want[0], want[1])
 	}
-	for _, c := range []Cap{{}, {Max: 1, Period: Day}, {Max: 10, Period: 30 * Day}, {Max: 3, Period: 36 * time.Hour}} {
+	for _, c := range []Cap{{}, {Max: 1, Period: Day}, {Max: 1, Period: 30 * Day}, {Max: 1, Period: 36 * time.Hour}} {
 		require.NoError(t, c.Validate(), "%+v", c)
 	}
 	for c, code := range map[Cap]string{
-		{Max: 0, Period: Day}:            "cap_max_invalid",
-		{Max: 11, Period: Day}:           "cap_max_invalid",
-		{Max: 1, Period: 23 * time.Hour}: "cap_period_invalid",
-		{Max: 1, Period: 31 * Day}:       "cap_period_invalid",
-		{Max: 1}:                         "cap_period_invalid",
+		{Max: 0, Period: Day}:               "cap_max_invalid",
+		{Max: 4, Period: Day}:               "cap_max_invalid",
+		{Max: 2, Period: Day}:               "cap_above_default",
+		{Max: 3, Period: 3 * Day}:           "cap_above_default",
+		{Max: 1, Period: 23 * time.Hour}:    "cap_period_invalid",
+		{Max: 1, Period: 31 * Day}:          "cap_period_invalid",
+		{Max: 1, Period: Day + time.Minute}: "cap_period_invalid",
+		{Max: 1}:                            "cap_period_invalid",
 	} {
 		requireProblem(t, c.Validate(), code, "")
 	}
+}
+
+func TestParseWindow(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		start, end string
+		want       Window
+	}{
+		{"08:00", "21:00", Window{480, 1260}},
+		{"09:30", "20:15", Window{570, 1215}},
+		{"00:00", "24:00", Window{0, 1440}},
+	} {
+		got, err := ParseWindow(tc.start, tc.end)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, got)
+		require.Equal(t, tc.start, FormatClock(got.Start))
+	}
+	for _, bad := range [][2]string{{"8:00", "21:00"}, {"08:00", "9pm"}, {"25:00", "21:00"}, {"08:60", "21:00"},
+		{"24:01", "21:00"}, {"", "21:00"}, {"08-00", "21:00"}, {"０８:00", "21:00"}} {
+		_, err := ParseWindow(bad[0], bad[1])
+		requireProblem(t, err, "invalid_time_of_day", "")
+	}
+}
+
+// TestZonesMatchThePhonePackage checks that looking zones up by prefix, as
+// zones does without validating the number again, answers what the phone
+// package's validated lookup answers, for a number of every area code that
+// has one.
+func TestZonesMatchThePhonePackage(t *testing.T) {
+	t.Parallel()
+	checked := 0
+	for code := 200; code <= 999; code++ {
+		e164 := fmt.Sprintf("+1%d2%02d0123", code, code%100)
+		want := phone.TimeZones(e164)
+		if len(want) == 0 || len(want) > maxAreaZones {
+			continue
+		}
+		checked++
+		var got []string
+		for _, loc := range zones(Recipient{E164: e164}) {
+			got = append(got, loc.String())
+		}
+		require.Equal(t, want, got, e164)
+	}
+	require.Greater(t, checked, 300)
 }
 
 // requireProblem asserts err is an Invalid problem with the code and the

@@ -1,17 +1,24 @@
-package automation
+package guard
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/heraldsms/herald/internal/phone"
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/heraldsms/herald/internal/problem"
 )
 
-// The default sending window for marketing, in the recipient's local time:
-// 08:00 to 21:00, the hours the FCC allows telephone solicitations, texts
-// included (47 CFR § 64.1200(c)(1): not "before the hour of 8 a.m. or after
-// 9 p.m. (local time at the called party's location)").
+// Day is 24 hours, the period the state laws count messages over.
+const Day = 24 * time.Hour
+
+// The default sending window for marketing, in minutes after the
+// recipient's local midnight: 08:00 to 21:00, the hours the FCC allows
+// telephone solicitations, texts included (47 CFR § 64.1200(c)(1): not
+// "before the hour of 8 a.m. or after 9 p.m. (local time at the called
+// party's location)").
 const (
 	DefaultStart = 8 * 60
 	DefaultEnd   = 21 * 60
@@ -23,23 +30,72 @@ const (
 // default. An account may only narrow the default, and a state's stricter
 // hours narrow it further for that state's numbers.
 type Window struct {
-	Start int `json:"start"`
-	End   int `json:"end"`
+	Start int
+	End   int
 }
 
-// Validate checks an account's window: inside 08:00–21:00 and at least an
-// hour long.
+// Effective returns the window that applies: the default for the zero
+// Window.
+func (w Window) Effective() Window {
+	if w == (Window{}) {
+		return Window{DefaultStart, DefaultEnd}
+	}
+	return w
+}
+
+// Validate checks an account's window: inside 08:00–21:00 and not empty.
 func (w Window) Validate() error {
 	switch {
 	case w == (Window{}):
 		return nil
 	case w.Start < DefaultStart || w.Start >= DefaultEnd:
-		return invalid("window_start_invalid", "start", "the window opens between 08:00 (480) and 21:00 (1260)")
-	case w.End > DefaultEnd || w.End-w.Start < 60:
-		return invalid("window_end_invalid", "end", "the window closes by 21:00 (1260), at least an hour after it opens")
+		return problem.Invalidf("window_start_invalid", "sending_window.start", "the window opens from 08:00 to 20:59")
+	case w.End <= DefaultStart || w.End > DefaultEnd:
+		return problem.Invalidf("window_end_invalid", "sending_window.end", "the window closes from 08:01 to 21:00")
+	case w.Start >= w.End:
+		return problem.Invalidf("window_empty", "sending_window.end", "the window must close after it opens")
 	}
 	return nil
 }
+
+// ParseWindow reads a window written as local wall times, "09:00" to
+// "20:00". It does not validate the span; see Validate.
+func ParseWindow(start, end string) (Window, error) {
+	s, ok := parseClock(start)
+	if !ok {
+		return Window{}, problem.Invalidf("invalid_time_of_day", "sending_window.start", "start must be a time of day such as 09:00")
+	}
+	e, ok := parseClock(end)
+	if !ok {
+		return Window{}, problem.Invalidf("invalid_time_of_day", "sending_window.end", "end must be a time of day such as 20:00")
+	}
+	return Window{s, e}, nil
+}
+
+// parseClock reads "HH:MM", 00:00 to 24:00, as minutes after midnight.
+func parseClock(s string) (int, bool) {
+	if len(s) != 5 || s[2] != ':' {
+		return 0, false
+	}
+	var h, m int
+	for i, c := range []byte(s[:2] + s[3:]) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if i < 2 {
+			h = h*10 + int(c-'0')
+		} else {
+			m = m*10 + int(c-'0')
+		}
+	}
+	if m > 59 || h > 24 || (h == 24 && m > 0) {
+		return 0, false
+	}
+	return h*60 + m, true
+}
+
+// FormatClock writes minutes after midnight as "HH:MM".
+func FormatClock(minutes int) string { return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60) }
 
 // span is a stretch of a local day in minutes, [start, end); empty when
 // start >= end.
@@ -145,18 +201,14 @@ func ruleFor(e164 string) *stateRule {
 	return federal
 }
 
-// StateLimit returns the most marketing messages a state's law allows to
-// the holder of e164 in 24 hours, for CapAllows, or 0 when no state limit
-// applies. e164 is a normalised number such as "+13055550123".
-func StateLimit(e164 string) int {
-	return ruleFor(e164).dailyCap
-}
-
 // Recipient is whom a marketing message is for: the number, normalised to
-// E.164, and the contact's own time zone when known.
+// E.164, the contact's own time zone when known, and the number's country
+// (ISO 3166 alpha-2, as the contact keeps it) for numbers whose zone the
+// numbering plan does not give.
 type Recipient struct {
 	E164     string
 	TimeZone string
+	Country  string
 }
 
 // maxAreaZones: libphonenumber answers a +1 number outside any geographic
@@ -174,22 +226,43 @@ var countryZones = map[string][]string{
 }
 
 // zones returns where the recipient may be: the contact's own zone when it
-// is set and real; otherwise the zones of the number's area code or
-// country, all of which must be inside the window; otherwise UTC.
+// is set and real; otherwise the zones of the number's prefix (the area
+// code and exchange in the North American plan) or of its country, all of
+// which must be inside the window; otherwise UTC.
+//
+// The prefix lookup is libphonenumber's own, called directly: the numbers
+// here were validated when their contacts were saved, and validating them
+// again (phone.TimeZones does) costs 30–100 µs a message, most of a bulk
+// send's budget.
 func zones(r Recipient) []*time.Location {
 	if r.TimeZone != "" {
 		if loc, ok := location(r.TimeZone); ok {
 			return []*time.Location{loc}
 		}
 	}
-	names := phone.TimeZones(r.E164)
-	if len(names) > maxAreaZones && strings.HasPrefix(r.E164, "+1") {
+	var names []string
+	if len(r.E164) > 1 && r.E164[0] == '+' {
+		names, _ = phonenumbers.GetTimezonesForPrefix(r.E164)
+	}
+	if (len(names) > maxAreaZones && strings.HasPrefix(r.E164, "+1")) ||
+		(len(names) == 1 && names[0] == phonenumbers.UNKNOWN_TIMEZONE) {
 		names = nil
 	}
 	if len(names) == 0 {
-		if n, err := phone.ParseStrict(r.E164); err == nil {
-			names = countryZones[n.Country]
-		}
+		names = countryZones[r.Country]
+	}
+	return locationsOf(names)
+}
+
+// zoneSets memoises the locations of a list of zone names. The lists come
+// from the numbering plan's data and the country table, so there are at
+// most a few hundred of them.
+var zoneSets sync.Map // joined names → []*time.Location
+
+func locationsOf(names []string) []*time.Location {
+	key := strings.Join(names, " ")
+	if v, ok := zoneSets.Load(key); ok {
+		return v.([]*time.Location)
 	}
 	locs := make([]*time.Location, 0, len(names))
 	for _, name := range names {
@@ -198,8 +271,9 @@ func zones(r Recipient) []*time.Location {
 		}
 	}
 	if len(locs) == 0 {
-		return []*time.Location{time.UTC}
+		locs = []*time.Location{time.UTC}
 	}
+	zoneSets.Store(key, locs)
 	return locs
 }
 
@@ -281,10 +355,8 @@ func nextCommon(now time.Time, locs []*time.Location, rule *stateRule, w Window)
 // Openings and closings are local wall times, so on the day clocks change
 // 08:00 is still 08:00.
 func nextInZone(t time.Time, loc *time.Location, rule *stateRule, w Window) (time.Time, bool) {
-	want := span{w.Start, w.End}
-	if w == (Window{}) {
-		want = span{DefaultStart, DefaultEnd}
-	}
+	ew := w.Effective()
+	want := span{ew.Start, ew.End}
 	y, m, d := t.In(loc).Date()
 	for day := range 8 {
 		date := time.Date(y, m, d+day, 12, 0, 0, 0, loc)
@@ -303,47 +375,33 @@ func nextInZone(t time.Time, loc *time.Location, rule *stateRule, w Window) (tim
 	return time.Time{}, false
 }
 
-// Cap limits how many marketing messages one contact gets: at most Max in
-// any Period. The zero Cap is the default, one a day.
-type Cap struct {
-	Max    int
-	Period time.Duration
-}
-
-// Bounds of an account's Cap. Period is at least a day so that a count over
-// it also bounds the count over the 24 hours the state laws speak of.
-const (
-	DefaultCapMax    = 1
-	DefaultCapPeriod = Day
-	MaxCapMax        = 10
-	MaxCapPeriod     = 30 * Day
-)
-
-// Validate checks an account's cap.
-func (c Cap) Validate() error {
+// wallTime returns the first instant at which loc's clocks read the given
+// date and time. When clocks skip that reading (spring forward), it returns
+// the instant they jump over it; when they read it twice (fall back), the
+// earlier of the two. time.Date alone guarantees neither.
+func wallTime(y int, mo time.Month, d, h, m int, loc *time.Location) time.Time {
+	t := time.Date(y, mo, d, h, m, 0, 0, loc)
+	want := time.Date(y, mo, d, h, m, 0, 0, time.UTC)
+	ty, tmo, td := t.Date()
+	got := time.Date(ty, tmo, td, t.Hour(), t.Minute(), 0, 0, time.UTC)
+	start, end := t.ZoneBounds()
 	switch {
-	case c == (Cap{}):
-		return nil
-	case c.Max < 1 || c.Max > MaxCapMax:
-		return invalid("cap_max_invalid", "max", "from 1 to %d messages", MaxCapMax)
-	case c.Period < Day || c.Period > MaxCapPeriod:
-		return invalid("cap_period_invalid", "period", "a period lasts from 1 to 30 days")
+	case got.After(want): // normalised forward across the gap
+		return start
+	case got.Before(want): // normalised backward: the gap ends where t's zone does
+		return end
 	}
-	return nil
-}
-
-// CapAllows decides whether one more marketing message may go to a contact
-// who has had sentInWindow of them in the last cap.Period (24 hours for the
-// default cap). stateLimit is StateLimit of the contact's number: a state's
-// per-24-hour maximum, which no account setting can exceed. A zero or
-// invalid cap means the default.
-func CapAllows(sentInWindow int, cap Cap, stateLimit int) bool {
-	if cap.Validate() != nil || cap == (Cap{}) {
-		cap = Cap{Max: DefaultCapMax, Period: DefaultCapPeriod}
+	if start.IsZero() {
+		return t
 	}
-	limit := cap.Max
-	if stateLimit > 0 {
-		limit = min(limit, stateLimit)
+	_, off := t.Zone()
+	_, prevOff := start.Add(-time.Nanosecond).Zone()
+	if prevOff <= off {
+		return t
 	}
-	return sentInWindow < limit
+	// Clocks went back at start; the same reading may have occurred before.
+	if earlier := t.Add(-time.Duration(prevOff-off) * time.Second); earlier.Before(start) {
+		return earlier
+	}
+	return t
 }
