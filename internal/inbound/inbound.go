@@ -34,6 +34,7 @@ const (
 	ActionHelp           = "help_sent"
 	ActionReview         = "flagged_for_review"
 	ActionUnknownContact = "unknown_contact"
+	ActionConfirmed      = "opt_in_confirmed" // a Y that confirmed a double opt-in
 	ActionNone           = "none"
 )
 
@@ -76,6 +77,13 @@ type Contacts interface {
 	SetPreference(ctx context.Context, accountID, contactID string, pc contact.PreferenceChange) (contact.Contact, error)
 }
 
+// Confirmer settles a double opt-in (package enroll): when a contact's
+// reply confirms an enrollment that waits for it, Confirm records the
+// opt-in and reports ok; otherwise the reply is handled as any other.
+type Confirmer interface {
+	Confirm(ctx context.Context, accountID string, c contact.Contact, body, inboundID string) (contact.Contact, bool, error)
+}
+
 // Service handles replies.
 type Service struct {
 	db       *db.DB
@@ -83,6 +91,8 @@ type Service struct {
 	log      *slog.Logger
 	accounts Accounts
 	contacts Contacts
+	// Confirmer settles double opt-ins; nil when there are none to settle.
+	Confirmer Confirmer
 	// OnPreference and OnReceived let webhooks hear of what happened.
 	OnPreference func(ctx context.Context, accountID string, c contact.Contact, to consent.Preference)
 	OnReceived   func(ctx context.Context, accountID string, m Message)
@@ -171,6 +181,11 @@ func (s *Service) kindsFor(ctx context.Context, accountID string, num account.Nu
 // act does what the reply asks and sets the action and the answer.
 func (s *Service) act(ctx context.Context, a account.Account, num account.Number, c contact.Contact, known bool,
 	r Reply, texts account.Replies, m *Message) error {
+	if known && s.Confirmer != nil && m.Intent != "opt_out" && m.Intent != "opt_out_all" {
+		if done, err := s.confirm(ctx, a, c, r, texts, m); done || err != nil {
+			return err
+		}
+	}
 	switch m.Intent {
 	case "opt_out", "opt_out_all":
 		return s.change(ctx, a, num, c, known, r, m, consent.OptedOut, m.Intent == "opt_out_all", texts.OptOutText)
@@ -188,6 +203,19 @@ func (s *Service) act(ctx context.Context, a account.Account, num account.Number
 		m.Action = ActionNone
 	}
 	return nil
+}
+
+// confirm answers a Y that a double opt-in waits for, as JOIN is answered.
+func (s *Service) confirm(ctx context.Context, a account.Account, c contact.Contact, r Reply, texts account.Replies, m *Message) (bool, error) {
+	updated, ok, err := s.Confirmer.Confirm(ctx, a.ID, c, r.Body, m.ID)
+	if err != nil || !ok {
+		return false, err
+	}
+	m.Action, m.Reply = ActionConfirmed, texts.OptInText
+	if s.OnPreference != nil && c.Preference(consent.Marketing) != updated.Preference(consent.Marketing) {
+		s.OnPreference(ctx, a.ID, updated, consent.OptedIn)
+	}
+	return true, nil
 }
 
 func (s *Service) change(ctx context.Context, a account.Account, num account.Number, c contact.Contact, known bool,
