@@ -28,18 +28,6 @@ type errorDetail struct {
 	Detail  map[string]any `json:"detail,omitempty"`
 }
 
-var statusOf = map[problem.Kind]int{
-	problem.Invalid:      http.StatusUnprocessableEntity,
-	problem.Malformed:    http.StatusBadRequest,
-	problem.NotFound:     http.StatusNotFound,
-	problem.Conflict:     http.StatusConflict,
-	problem.Forbidden:    http.StatusForbidden,
-	problem.Unauthorized: http.StatusUnauthorized,
-	problem.TooLarge:     http.StatusRequestEntityTooLarge,
-	problem.TooMany:      http.StatusTooManyRequests,
-	problem.Unavailable:  http.StatusServiceUnavailable,
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
@@ -53,11 +41,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // with the request id and shown to the client only as that id.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	if p, ok := problem.As(err); ok {
-		status, known := statusOf[p.Kind]
-		if !known {
-			status = http.StatusInternalServerError
-		}
-		writeJSON(w, status, errorBody{errorDetail{Code: p.Code, Message: p.Message, Field: p.Field, Detail: p.Detail}})
+		writeJSON(w, p.Kind.HTTPStatus(), errorBody{errorDetail{Code: p.Code, Message: p.Message, Field: p.Field, Detail: p.Detail}})
 		return
 	}
 	reqID := w.Header().Get("X-Request-Id")

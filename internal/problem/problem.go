@@ -1,13 +1,14 @@
 // Package problem is the vocabulary domain packages use to say what went
-// wrong with a request, without knowing about HTTP: a kind (invalid, not
+// wrong with a request, without handling HTTP themselves: a kind (invalid, not
 // found, conflict…), a stable snake_case code a client can branch on, the
-// field at fault, and a message a person can act on. The API layer turns a
-// kind into a status code; nothing else does.
+// field at fault, and a message a person can act on. Kind.HTTPStatus is the
+// one mapping from a kind to the status the API and the admin web answer with.
 package problem
 
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Kind says what sort of failure an Error is.
@@ -80,4 +81,25 @@ func As(err error) (*Error, bool) {
 func Is(err error, kind Kind) bool {
 	p, ok := As(err)
 	return ok && p.Kind == kind
+}
+
+var httpStatus = map[Kind]int{
+	Invalid:      http.StatusUnprocessableEntity,
+	Malformed:    http.StatusBadRequest,
+	NotFound:     http.StatusNotFound,
+	Conflict:     http.StatusConflict,
+	Forbidden:    http.StatusForbidden,
+	Unauthorized: http.StatusUnauthorized,
+	TooLarge:     http.StatusRequestEntityTooLarge,
+	TooMany:      http.StatusTooManyRequests,
+	Unavailable:  http.StatusServiceUnavailable,
+}
+
+// HTTPStatus is the HTTP status that answers this kind of failure, in the
+// API and the admin web alike.
+func (k Kind) HTTPStatus() int {
+	if s, ok := httpStatus[k]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
 }
