@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heraldsms/herald/internal/guard"
 	"github.com/heraldsms/herald/internal/problem"
 )
 
@@ -27,6 +28,11 @@ type Account struct {
 	Twilio           *TwilioInfo `json:"twilio,omitempty"`
 	CreatedAt        time.Time   `json:"created_at"`
 	UpdatedAt        time.Time   `json:"updated_at"`
+
+	// SendingWindow and FrequencyCap hold marketing back; zero values are
+	// the defaults (see package guard and guards.go).
+	SendingWindow guard.Window `json:"sending_window"`
+	FrequencyCap  guard.Cap    `json:"frequency_cap"`
 }
 
 // Brand is the name messages identify the sender by.

@@ -2,8 +2,11 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/heraldsms/herald/internal/account"
+	"github.com/heraldsms/herald/internal/guard"
+	"github.com/heraldsms/herald/internal/problem"
 )
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p account.Principal) error {
@@ -43,6 +46,30 @@ func (s *Server) getProgram(w http.ResponseWriter, r *http.Request, p account.Pr
 		return err
 	}
 	writeJSON(w, http.StatusOK, prog)
+	return nil
+}
+
+// getEnrollSettings shows the enrollment form's settings as stored and as
+// the form uses them (an empty frequency reads as the default).
+func (s *Server) getEnrollSettings(w http.ResponseWriter, r *http.Request, p account.Principal) error {
+	e, err := s.Accounts.EnrollSettings(r.Context(), p.AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"settings": e, "effective": e.Effective()})
+	return nil
+}
+
+func (s *Server) putEnrollSettings(w http.ResponseWriter, r *http.Request, p account.Principal) error {
+	var in account.EnrollSettings
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	e, err := s.Accounts.SetEnrollSettings(r.Context(), p.AccountID, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"settings": e, "effective": e.Effective()})
 	return nil
 }
 
@@ -131,5 +158,56 @@ func (s *Server) getAccountAsOperator(w http.ResponseWriter, r *http.Request, _ 
 		return err
 	}
 	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+// marketingSettings is how the API shows and takes an account's marketing
+// guards: the local sending window and the per-contact frequency cap.
+type marketingSettings struct {
+	SendingWindow *struct {
+		Start string `json:"start"`
+		End   string `json:"end"`
+	} `json:"sending_window"`
+	FrequencyCap *struct {
+		Max         int `json:"max"`
+		PeriodHours int `json:"period_hours"`
+	} `json:"frequency_cap"`
+}
+
+func (s *Server) getMarketingSettings(w http.ResponseWriter, r *http.Request, p account.Principal) error {
+	a, err := s.Accounts.Get(r.Context(), p.AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sending_window": a.SendingWindow, "frequency_cap": a.FrequencyCap})
+	return nil
+}
+
+// putMarketingSettings changes the guards an admin sends; a field left out
+// keeps its value. Both are checked before either is written.
+func (s *Server) putMarketingSettings(w http.ResponseWriter, r *http.Request, p account.Principal) error {
+	var in marketingSettings
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	var g account.Guards
+	if sw := in.SendingWindow; sw != nil {
+		win, err := guard.ParseWindow(sw.Start, sw.End)
+		if err != nil {
+			return err
+		}
+		g.SendingWindow = &win
+	}
+	if fc := in.FrequencyCap; fc != nil {
+		g.FrequencyCap = &guard.Cap{Max: fc.Max, Period: time.Duration(fc.PeriodHours) * time.Hour}
+	}
+	if g.SendingWindow == nil && g.FrequencyCap == nil {
+		return problem.Invalidf("required", "", "send sending_window, frequency_cap or both")
+	}
+	a, err := s.Accounts.SetGuards(r.Context(), p.AccountID, g)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sending_window": a.SendingWindow, "frequency_cap": a.FrequencyCap})
 	return nil
 }

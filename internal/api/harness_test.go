@@ -22,6 +22,7 @@ import (
 	"github.com/heraldsms/herald/internal/db/dbtest"
 	"github.com/heraldsms/herald/internal/inbound"
 	"github.com/heraldsms/herald/internal/message"
+	"github.com/heraldsms/herald/internal/metrics"
 	"github.com/heraldsms/herald/internal/msgtemplate"
 	"github.com/heraldsms/herald/internal/secret"
 	"github.com/heraldsms/herald/internal/webhook"
@@ -61,7 +62,8 @@ func setup(t testing.TB, d *db.DB) *testBundle {
 	srv := New(Deps{Automations: automations, DB: d, Accounts: accounts, Contacts: contacts, Messages: messages, Clock: c,
 		Inbound:   inbound.NewService(d, c, log, accounts, contacts),
 		Webhooks:  webhook.NewService(d, c, log, box, webhook.Config{FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond}),
-		Templates: templates, PublicURL: "http://herald.test", Logger: log})
+		Templates: templates, PublicURL: "http://herald.test", Logger: log,
+		Metrics: metrics.NewService(d, c, log)})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	ctx := context.Background()

@@ -38,6 +38,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/messages/{id}", viewer, s.getMessage},
 		{"GET", "/api/v1/outcomes", viewer, s.listOutcomes},
 		{"GET", "/api/v1/usage", viewer, s.getUsage},
+		{"GET", "/api/v1/metrics/sms", viewer, s.smsMetrics},
 		{"GET", "/api/v1/limit-queue", admin, s.listLimitQueue},
 		{"POST", "/api/v1/limit-queue/send", admin, s.releaseLimitQueue},
 		{"POST", "/api/v1/limit-queue/cancel", admin, s.cancelLimitQueue},
@@ -85,6 +86,10 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/contacts/{id}/conversation", viewer, s.conversation},
 		{"GET", "/api/v1/settings/replies", viewer, s.getReplies},
 		{"PUT", "/api/v1/settings/replies", admin, s.putReplies},
+		{"GET", "/api/v1/settings/enrollment", viewer, s.getEnrollSettings},
+		{"PUT", "/api/v1/settings/enrollment", admin, s.putEnrollSettings},
+		{"GET", "/api/v1/settings/marketing", viewer, s.getMarketingSettings},
+		{"PUT", "/api/v1/settings/marketing", admin, s.putMarketingSettings},
 
 		{"POST", "/webhooks/twilio/status", carrier, s.twilioStatus},
 		{"POST", "/webhooks/twilio/inbound", carrier, s.twilioInbound},

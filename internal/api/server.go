@@ -21,6 +21,7 @@ import (
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/inbound"
 	"github.com/heraldsms/herald/internal/message"
+	"github.com/heraldsms/herald/internal/metrics"
 	"github.com/heraldsms/herald/internal/msgtemplate"
 	"github.com/heraldsms/herald/internal/sim"
 	"github.com/heraldsms/herald/internal/webhook"
@@ -42,6 +43,8 @@ type Deps struct {
 	Webhooks *webhook.Service
 	// Automations accepts program events and keeps automations and runs.
 	Automations *automation.Service
+	// Metrics answers the SMS dashboard from its rollups.
+	Metrics *metrics.Service
 	// Sim is the built-in carrier simulator, nil when it is off.
 	Sim    *sim.Sim
 	Clock  clock.Clock
