@@ -21,13 +21,17 @@ import (
 	"github.com/heraldsms/herald/internal/contact"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/delivery"
+	"github.com/heraldsms/herald/internal/enroll"
 	"github.com/heraldsms/herald/internal/inbound"
 	"github.com/heraldsms/herald/internal/jobs"
 	"github.com/heraldsms/herald/internal/message"
+	"github.com/heraldsms/herald/internal/metrics"
 	"github.com/heraldsms/herald/internal/msgtemplate"
 	"github.com/heraldsms/herald/internal/provider/twilio"
 	"github.com/heraldsms/herald/internal/secret"
 	"github.com/heraldsms/herald/internal/sim"
+	"github.com/heraldsms/herald/internal/user"
+	"github.com/heraldsms/herald/internal/web"
 	"github.com/heraldsms/herald/internal/webhook"
 )
 
@@ -53,6 +57,13 @@ type App struct {
 	// Sim is the built-in carrier, nil when HERALD_SIMULATOR is off.
 	Sim *sim.Sim
 	API *api.Server
+	// Metrics keeps the SMS dashboard's rollups; Run folds them.
+	Metrics *metrics.Service
+	// Users sign in to the admin web, Web.
+	Users *user.Store
+	Web   *web.Server
+	// Enroll is the public enrollment page, widget and endpoint.
+	Enroll *enroll.Handler
 }
 
 // Option adjusts how an App is built; tests use them to shorten waits.
@@ -63,6 +74,7 @@ type options struct {
 	sim      func(*sim.Config)
 	jobs     func(*jobs.Config)
 	webhooks func(*webhook.Config)
+	users    []user.Option
 }
 
 // WithDelivery adjusts the dispatcher's configuration.
@@ -76,6 +88,10 @@ func WithJobs(f func(*jobs.Config)) Option { return func(o *options) { o.jobs = 
 
 // WithWebhooks adjusts webhook delivery (timeouts, retry backoff).
 func WithWebhooks(f func(*webhook.Config)) Option { return func(o *options) { o.webhooks = f } }
+
+// WithUsers adjusts the store of admin-web users (tests lower the cost of
+// password hashing).
+func WithUsers(opts ...user.Option) Option { return func(o *options) { o.users = opts } }
 
 // Open connects to the database, applies migrations and builds the services.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
@@ -117,6 +133,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	a.Templates = msgtemplate.NewService(d, a.Clock, a.Accounts, a.Messages, log)
 	source.Templates = a.Templates
 	a.Inbound = inbound.NewService(d, a.Clock, log, a.Accounts, a.Contacts)
+	enrollments := enroll.NewService(d, a.Clock, log, a.Accounts, a.Contacts, a.Messages)
+	a.Inbound.Confirmer = enrollments
+	a.Enroll = enroll.NewHandler(enrollments, log, a.Clock, enroll.DefaultLimits)
 	dcfg := delivery.Config{Holder: holderName(), StatusCallback: cfg.PublicURL + "/webhooks/twilio/status"}
 	if o.delivery != nil {
 		o.delivery(&dcfg)
@@ -140,10 +159,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		}
 		a.Sim = sim.New(scfg)
 	}
-	a.API = api.New(api.Deps{DB: d, Accounts: a.Accounts, Contacts: a.Contacts, Messages: a.Messages,
+	a.Metrics = metrics.NewService(d, a.Clock, log)
+	a.API = api.New(api.Deps{DB: d, Metrics: a.Metrics, Accounts: a.Accounts, Contacts: a.Contacts, Messages: a.Messages,
 		Webhooks:    a.Webhooks,
 		Automations: a.Automations,
 		Inbound:     a.Inbound, Templates: a.Templates, PublicURL: cfg.PublicURL, Sim: a.Sim, Clock: a.Clock, Logger: log})
+	a.Users = user.NewStore(d, a.Clock, o.users...)
+	a.Web = web.New(web.Deps{Accounts: a.Accounts, Users: a.Users, Contacts: a.Contacts, Messages: a.Messages,
+		Templates: a.Templates, Automations: a.Automations, Inbound: a.Inbound, Webhooks: a.Webhooks,
+		Metrics: a.Metrics, Sim: a.Sim, PublicURL: cfg.PublicURL, Clock: a.Clock, Logger: log})
 	return a, nil
 }
 
@@ -162,15 +186,19 @@ func (a *App) Close() error {
 	return a.DB.Close()
 }
 
-// Handler is everything the HTTP server serves: the API and carrier
-// webhooks, and the simulator under /sim/ when it is on.
+// Handler is everything the HTTP server serves: the API, carrier webhooks
+// and health checks; the simulator under /sim/ when it is on; the public
+// enrollment pages under /enroll/; and the admin web at everything else.
 func (a *App) Handler() http.Handler {
-	if a.Sim == nil {
-		return a.API
-	}
 	mux := http.NewServeMux()
-	mux.Handle("/sim/", http.StripPrefix("/sim", a.Sim.Handler()))
-	mux.Handle("/", a.API)
+	for _, prefix := range []string{"/api/", "/webhooks/", "/healthz", "/readyz"} {
+		mux.Handle(prefix, a.API)
+	}
+	if a.Sim != nil {
+		mux.Handle("/sim/", http.StripPrefix("/sim", a.Sim.Handler()))
+	}
+	mux.Handle("/enroll/", a.Enroll)
+	mux.Handle("/", a.Web)
 	return mux
 }
 
@@ -194,15 +222,26 @@ func (a *App) Run(ctx context.Context) (wait func()) {
 		defer close(worked)
 		a.runJobs(ctx)
 	}()
+	folded := make(chan struct{})
+	go func() {
+		defer close(folded)
+		a.Metrics.Run(ctx, metricsEvery)
+	}()
 	return func() {
 		<-done
 		<-housekept
+		<-folded
 		<-worked
 	}
 }
 
+// metricsEvery is how often the dashboard's rollups catch up with the
+// messages: the dashboard is this far behind, plus the time a fold takes.
+const metricsEvery = 2 * time.Second
+
 // housekeep runs the periodic chores: releasing limit queues when a month
-// begins (for accounts that chose it) and pruning old callback records.
+// begins (for accounts that chose it), pruning old callback records and
+// ended sessions.
 func (a *App) housekeep(ctx context.Context) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
@@ -214,6 +253,9 @@ func (a *App) housekeep(ctx context.Context) {
 		}
 		if err := a.Messages.Prune(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("prune failed", "err", err)
+		}
+		if _, err := a.Users.PruneSessions(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("session prune failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

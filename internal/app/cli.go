@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bufio"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,6 +19,7 @@ import (
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/config"
 	"github.com/heraldsms/herald/internal/sim"
+	"github.com/heraldsms/herald/internal/user"
 )
 
 const usage = `herald: SMS engagement for referral and loyalty programs
@@ -26,6 +29,8 @@ Usage:
   herald migrate [flags]                    apply database migrations and exit
   herald account create --name NAME [--json] create an account and its first admin API key
   herald operator key [--json]              create an operator API key
+  herald user create --email E --role R [--account ID] [--password P] [--json]
+                                            create a user of the admin web (the operator: no --account)
   herald sim [--addr A] [--inbound-url U]   run the carrier simulator alone
 
 Every command takes the flags below; each also reads its HERALD_* variable.
@@ -35,6 +40,7 @@ Every command takes the flags below; each also reads its HERALD_* variable.
 // commands without a process of their own.
 type Env struct {
 	Stdout, Stderr io.Writer
+	Stdin          io.Reader
 	Getenv         func(string) string
 }
 
@@ -68,6 +74,8 @@ func run(ctx context.Context, args []string, env Env) error {
 		return accountCreate(ctx, args[2:], env)
 	case cmd == "operator key":
 		return operatorKey(ctx, args[2:], env)
+	case cmd == "user create":
+		return userCreate(ctx, args[2:], env)
 	case args[0] == "sim":
 		return simulator(ctx, args[1:], env)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
@@ -177,6 +185,64 @@ func operatorKey(ctx context.Context, args []string, env Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "operator API key (shown once): %s\n", key)
 	return nil
+}
+
+// userCreate adds a user of the admin web. Without --password it makes one
+// and prints it once; with --password - it reads the password from stdin's
+// first line, so it stays out of the shell's history.
+func userCreate(ctx context.Context, args []string, env Env) error {
+	var n user.New
+	var role, password string
+	var asJSON bool
+	a, err := setup(ctx, "user create", args, env, func(fs *flag.FlagSet) {
+		fs.StringVar(&n.AccountID, "account", "", "the account the user belongs to (none for the operator)")
+		fs.StringVar(&n.Email, "email", "", "the email the user signs in with (required)")
+		fs.StringVar(&n.Name, "name", "", "the user's name")
+		fs.StringVar(&role, "role", "", "viewer, editor, admin or operator (required)")
+		fs.StringVar(&password, "password", "", "the password; '-' reads it from stdin; empty makes one")
+		fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	generated := false
+	switch password {
+	case "":
+		password, generated = rand.Text(), true // 128 bits, base32
+	case "-":
+		if password, err = readLine(env.Stdin); err != nil {
+			return fmt.Errorf("user create: read password: %w", err)
+		}
+	}
+	n.Role, n.Password = account.Role(role), password
+	u, err := a.Users.Create(ctx, n)
+	if err != nil {
+		return err
+	}
+	out := map[string]string{"user_id": u.ID, "email": u.Email, "role": string(u.Role)}
+	if generated {
+		out["password"] = password
+	}
+	if asJSON {
+		return json.NewEncoder(env.Stdout).Encode(out)
+	}
+	fmt.Fprintf(env.Stdout, "user %s (%s, %s) created\n", u.ID, u.Email, u.Role)
+	if generated {
+		fmt.Fprintf(env.Stdout, "password (shown once): %s\n", password)
+	}
+	return nil
+}
+
+func readLine(r io.Reader) (string, error) {
+	if r == nil {
+		return "", errors.New("no stdin")
+	}
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 // simulator runs the Twilio-compatible carrier alone, for a Herald in

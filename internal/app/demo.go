@@ -12,6 +12,8 @@ import (
 	"github.com/heraldsms/herald/internal/consent"
 	"github.com/heraldsms/herald/internal/contact"
 	"github.com/heraldsms/herald/internal/msgtemplate"
+	"github.com/heraldsms/herald/internal/problem"
+	"github.com/heraldsms/herald/internal/user"
 )
 
 // demoAccountName marks the demo account, so a restart with --demo finds
@@ -141,13 +143,21 @@ func (a *App) announceDemo(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	signIns, err := a.demoUsers(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
 	base := a.Config.PublicURL
 	fmt.Fprintf(w, `
 Herald demo is ready (account %s, %q).
+  Admin web: %s/signin
+    marketer: %s  password %s
+    operator: %s  password %s
   API key:  %s
   API docs: %s/api/v1/openapi.json
   Contacts: curl -H "Authorization: Bearer %s" %s/api/v1/contacts
-`, acct.ID, acct.Name, key, base, key, base)
+`, acct.ID, acct.Name, base, signIns[0].email, signIns[0].password, signIns[1].email, signIns[1].password,
+		key, base, key, base)
 	if tpl := a.demoTemplateID(ctx, acct.ID, "Reward approved"); tpl != "" && a.Sim != nil {
 		fmt.Fprintf(w, `  Send:     curl -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
               -d '{"external_id": "adv-1001", "template_id": "%s", "data": {"reward_amount": "$10"}}' \
@@ -157,6 +167,33 @@ Herald demo is ready (account %s, %q).
 	}
 	fmt.Fprintln(w)
 	return nil
+}
+
+type signIn struct{ email, password string }
+
+// demoUsers makes the demo's admin and operator users once and gives them
+// fresh passwords at each start: the passwords are printed, not kept.
+func (a *App) demoUsers(ctx context.Context, accountID string) ([]signIn, error) {
+	wanted := []user.New{
+		{AccountID: accountID, Email: "marketer@demo.herald.test", Name: "Demo Marketer", Role: account.RoleAdmin},
+		{Email: "operator@demo.herald.test", Name: "Demo Operator", Role: account.RoleOperator},
+	}
+	out := make([]signIn, 0, len(wanted))
+	for _, n := range wanted {
+		n.Password = rand.Text()
+		u, err := a.Users.ByEmail(ctx, n.Email)
+		switch {
+		case err == nil:
+			err = a.Users.SetPassword(ctx, u.ID, n.Password)
+		case problem.Is(err, problem.NotFound):
+			_, err = a.Users.Create(ctx, n)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("demo user %s: %w", n.Email, err)
+		}
+		out = append(out, signIn{n.Email, n.Password})
+	}
+	return out, nil
 }
 
 // demoTemplateID finds a seeded template by name, for the printed example.
