@@ -176,6 +176,10 @@ func (w *worker) pause(d time.Duration) {
 // still go to the carrier, with the process's in-flight limit.
 func (w *worker) send(ctx context.Context, msgs []*message.Message, rec *recorder) {
 	acct, creds, err := w.account(ctx)
+	if err != nil && ctx.Err() != nil {
+		w.putBack(msgs, rec)
+		return
+	}
 	if err != nil {
 		w.d.log.Error("account for sending", "err", err, "account_id", w.number.accountID)
 		for _, m := range msgs {
@@ -185,6 +189,10 @@ func (w *worker) send(ctx context.Context, msgs []*message.Message, rec *recorde
 	}
 	rec.setAccount(acct)
 	holds, err := w.d.messages.Recheck(ctx, acct, msgs)
+	if err != nil && ctx.Err() != nil {
+		w.putBack(msgs, rec)
+		return
+	}
 	if err != nil {
 		// Sending without the re-check could reach someone who said STOP:
 		// put the batch back, without spending the attempt.
@@ -207,7 +215,7 @@ func (w *worker) send(ctx context.Context, msgs []*message.Message, rec *recorde
 		select {
 		case w.d.inFlight <- struct{}{}:
 		case <-ctx.Done():
-			rec.add(retry(m, time.Now(), "shutdown", ""))
+			w.putBack([]*message.Message{m}, rec)
 			continue
 		}
 		w.sends.Add(1)
@@ -217,6 +225,21 @@ func (w *worker) send(ctx context.Context, msgs []*message.Message, rec *recorde
 			rec.add(w.sendOne(ctx, m, creds))
 		}()
 	}
+}
+
+// putBack returns a claimed batch when the process stops before sending
+// it: due at once, attempt not spent, so another process (or this one after
+// a restart) sends it without waiting for the claim to expire.
+func (w *worker) putBack(msgs []*message.Message, rec *recorder) {
+	for _, m := range msgs {
+		rec.add(shutdownOutcome(m))
+	}
+}
+
+func shutdownOutcome(m *message.Message) message.Outcome {
+	o := retry(m, time.Now(), "shutdown", "")
+	o.Refund = true
+	return o
 }
 
 func (w *worker) sendOne(ctx context.Context, m *message.Message, creds provider.Credentials) message.Outcome {
@@ -262,10 +285,7 @@ func (w *worker) outcomeOf(ctx context.Context, m *message.Message, err error) m
 		return message.Outcome{Message: m, Status: message.Failed, Reason: message.ReasonCarrierRejected, ErrorCode: code}
 	}
 	if ctx.Err() != nil {
-		// Shutting down: put it back at once, without spending the attempt.
-		o := retry(m, time.Now(), "shutdown", "")
-		o.Refund = true
-		return o
+		return shutdownOutcome(m) // put back at once, the attempt not spent
 	}
 	w.d.log.Error("send failed", "err", err, "message_id", m.ID)
 	return retry(m, time.Now().Add(backoff(m.Attempts)), "send_error", "")
