@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sync"
+	"time"
 
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/message"
@@ -35,20 +37,84 @@ func (s *Server) carrierAccount(w http.ResponseWriter, r *http.Request) (account
 		return account.Account{}, nil, errBadSignature
 	}
 	fullURL := s.PublicURL + r.URL.RequestURI()
-	accts, err := s.Accounts.ByTwilioSID(r.Context(), form.Get("AccountSid"))
+	sid := form.Get("AccountSid")
+	signers, fresh, err := s.carriers.signers(r, s.Accounts, sid, false)
 	if err != nil {
 		return account.Account{}, nil, err
 	}
-	for _, a := range accts {
-		creds, err := s.Accounts.Credentials(r.Context(), a.ID)
-		if err != nil {
+	for {
+		for _, sg := range signers {
+			if twilio.Validate(sg.token, fullURL, form, sig) {
+				return sg.account, form, nil
+			}
+		}
+		if fresh {
+			return account.Account{}, nil, errBadSignature
+		}
+		// A token changed within the cache's life: look again before
+		// refusing.
+		if signers, fresh, err = s.carriers.signers(r, s.Accounts, sid, true); err != nil {
 			return account.Account{}, nil, err
 		}
-		if twilio.Validate(creds.AuthToken, fullURL, form, sig) {
-			return a, form, nil
-		}
 	}
-	return account.Account{}, nil, errBadSignature
+}
+
+// signerCacheFor is how long a sub-account's accounts and tokens are kept
+// between carrier webhooks: a busy number sends two status callbacks per
+// message, and each would otherwise read the accounts and decrypt a token.
+const signerCacheFor = 5 * time.Second
+
+// signer is an account and the auth token its webhooks are signed with.
+type signer struct {
+	account account.Account
+	token   string
+}
+
+type signerEntry struct {
+	signers []signer
+	at      time.Time
+}
+
+// signerCache keeps recent sub-accounts' signers. A refused signature is
+// checked again against fresh values before it is refused, so a changed
+// token never refuses a good request; a replaced token may still be
+// accepted for up to signerCacheFor after the change.
+type signerCache struct {
+	mu      sync.Mutex
+	entries map[string]signerEntry
+}
+
+// signers returns the accounts of a sub-account SID with their tokens,
+// and whether they were read just now.
+func (c *signerCache) signers(r *http.Request, accounts *account.Store, sid string, reload bool) ([]signer, bool, error) {
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.entries[sid]
+	c.mu.Unlock()
+	if ok && !reload && now.Sub(e.at) < signerCacheFor {
+		return e.signers, false, nil
+	}
+	accts, err := accounts.ByTwilioSID(r.Context(), sid)
+	if err != nil {
+		return nil, true, err
+	}
+	out := make([]signer, 0, len(accts))
+	for _, a := range accts {
+		creds, err := accounts.Credentials(r.Context(), a.ID)
+		if err != nil {
+			return nil, true, err
+		}
+		out = append(out, signer{account: a, token: creds.AuthToken})
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) > 10_000 {
+		c.entries = map[string]signerEntry{} // bounded: forged SIDs cannot grow it without end
+	}
+	if len(out) > 0 {
+		c.entries[sid] = signerEntry{signers: out, at: now}
+	}
+	return out, true, nil
 }
 
 // twilioStatus takes a status callback: the message moves forward (never

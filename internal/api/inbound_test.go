@@ -136,3 +136,27 @@ func TestReplySettings(t *testing.T) {
 	require.Equal(t, []any{"ARRET"}, res.json(t)["settings"].(map[string]any)["opt_out_keywords"])
 	require.Equal(t, http.StatusForbidden, b.do("PUT", "/api/v1/settings/replies", b.keyWithRole("editor"), map[string]any{}).status)
 }
+
+// TestCarrierTokenChangeTakesEffectAtOnce checks the cache of who signs
+// carrier webhooks: once the operator gives the sub-account a new token,
+// a request signed with it is accepted at once and the old token is not.
+func TestCarrierTokenChangeTakesEffectAtOnce(t *testing.T) {
+	t.Parallel()
+	b := setupSQLite(t)
+	b.enableSMS(b.acct, 10)
+	b.contactWith(b.admin, "+17346263333", "opted_in")
+	help := inboundForm("+17346263333", "+18885550100", "HELP")
+	res := b.postInbound(help, twilio.Sign(testToken, inboundURL, help))
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+
+	res = b.do("PUT", "/api/v1/operator/accounts/"+b.acct, b.operator, map[string]any{
+		"twilio": map[string]any{"account_sid": testSID, "auth_token": "rotated-token", "base_url": "http://127.0.0.1:9/sim"}})
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+
+	help.Set("MessageSid", "SM"+strings.Repeat("b", 32))
+	res = b.postInbound(help, twilio.Sign("rotated-token", inboundURL, help))
+	require.Equal(t, http.StatusOK, res.status, "the new token works at once: %s", res.body)
+	help.Set("MessageSid", "SM"+strings.Repeat("c", 32))
+	res = b.postInbound(help, twilio.Sign(testToken, inboundURL, help))
+	require.Equal(t, http.StatusForbidden, res.status, "the old token is refused: %s", res.body)
+}

@@ -55,6 +55,8 @@ type Deps struct {
 type Server struct {
 	Deps
 	handler http.Handler
+	// carriers caches who signs carrier webhooks (carrier.go).
+	carriers signerCache
 }
 
 // New builds the API and its router.
