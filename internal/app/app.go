@@ -241,7 +241,7 @@ const metricsEvery = 2 * time.Second
 
 // housekeep runs the periodic chores: releasing limit queues when a month
 // begins (for accounts that chose it), pruning old callback records and
-// ended sessions.
+// ended sessions, and keeping the query planner's statistics current.
 func (a *App) housekeep(ctx context.Context) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
@@ -256,6 +256,9 @@ func (a *App) housekeep(ctx context.Context) {
 		}
 		if _, err := a.Users.PruneSessions(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("session prune failed", "err", err)
+		}
+		if err := a.DB.Optimize(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("planner statistics failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -33,7 +33,7 @@ func (s *Service) GetMany(ctx context.Context, accountID string, ids []string) (
 			args = append(args, id)
 		}
 		rows, err := s.db.Read().QueryContext(ctx, `SELECT `+contactColumns+` FROM contacts
-			WHERE account_id = $1 AND id IN (`+db.Placeholders(2, len(chunk))+`)`, args...)
+			WHERE `+s.db.KeyedBy("account_id")+` = $1 AND id IN (`+db.Placeholders(2, len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("contact: get many: %w", err)
 		}

@@ -61,6 +61,10 @@ type importRow struct {
 	in   checked
 }
 
+// optimizeAfter is how many created contacts make an import refresh the
+// planner's statistics.
+const optimizeAfter = 1000
+
 // Import creates or updates contacts from CSV. A bad row is reported and
 // skipped; it never stops the good ones. The reader is consumed as a
 // stream, so the file's size does not set the memory used.
@@ -102,6 +106,10 @@ func (s *Service) Import(ctx context.Context, accountID string, r io.Reader, ch 
 		}
 	}
 	err = s.importBatch(ctx, sc, batch, ch, &res)
+	if err == nil && res.Created >= optimizeAfter {
+		// So many new rows change the best plans; see db.Optimize.
+		err = s.db.Optimize(ctx)
+	}
 	// Rows refused while reading are reported before rows refused in a
 	// batch; a person reads the report in file order.
 	sort.SliceStable(res.Errors, func(i, j int) bool { return res.Errors[i].Row < res.Errors[j].Row })

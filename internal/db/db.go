@@ -148,6 +148,38 @@ func (d *DB) Close() error {
 	return err
 }
 
+// Optimize refreshes the query planner's statistics where tables have
+// changed enough to need it. SQLite keeps none until told, and plans
+// without them can read a whole account's rows where a few were wanted, so
+// Herald runs it every minute and after large imports; it costs next to
+// nothing when nothing changed. PostgreSQL's autovacuum does this.
+func (d *DB) Optimize(ctx context.Context) error {
+	if d.Engine != SQLite {
+		return nil
+	}
+	// analysis_limit samples large indexes instead of reading them whole;
+	// 0x10002 looks at every table, analysing those that need it.
+	for _, q := range []string{`PRAGMA analysis_limit = 1000`, `PRAGMA optimize = 0x10002`} {
+		if _, err := d.write.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("db: optimize: %w", err)
+		}
+	}
+	return nil
+}
+
+// KeyedBy returns a tenancy column for a query that picks rows by their
+// primary keys, written so SQLite cannot choose an index on it: with an
+// account index on hand, SQLite may walk every row of the account and test
+// each against the key list instead of looking the keys up (100 of an
+// account's 20,000 contacts: 11 ms instead of 0.3 ms, measured). On
+// PostgreSQL, whose planner weighs this well, it is the column itself.
+func (d *DB) KeyedBy(col string) string {
+	if d.Engine == SQLite {
+		return "+" + col // unary plus: the same value, no index
+	}
+	return col
+}
+
 // Write is the handle for statements that change data.
 func (d *DB) Write() *sql.DB { return d.write }
 
