@@ -502,3 +502,93 @@ func TestAutomationBadInput(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, res.status)
 	})
 }
+
+// A scheduled send through the API: at its time it makes a message for
+// every contact, the ones not opted in skipped with their reason, and its
+// run says how many. (A transactional template, so that the test does not
+// depend on the hour: marketing waits for the recipient's legal hours, and
+// the fake-clock tests of the automation package cover it.)
+func TestScheduledPromotion(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setupAutomations(t, d)
+		tpl := b.approvedTemplate(b.admin, "transactional", "Acme: {{first_name}}, your statement is ready.")
+		b.contactWith(b.admin, "+17346263334", "opted_in")
+		b.contactWith(b.admin, "+17346263335", "opted_out")
+		b.contactWith(b.admin, "+17346263336", "")
+		def := func(at time.Time) map[string]any {
+			return map[string]any{"name": "Sale", "trigger": map[string]any{"type": "schedule", "at": at.Format(time.RFC3339)},
+				"audience": map[string]any{}, "steps": []map[string]any{{"type": "send_sms", "template_id": tpl}}}
+		}
+		res := b.do("POST", "/api/v1/automations", b.admin, def(time.Now().Add(-time.Minute)))
+		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+		res = b.do("POST", "/api/v1/automations/"+res.json(t)["id"].(string)+"/publish", b.admin, nil)
+		require.Equal(t, http.StatusUnprocessableEntity, res.status, "%s", res.body)
+		require.Equal(t, "schedule_passed", res.errorCode(t))
+
+		aut := b.live(def(time.Now().Add(time.Second)))
+		runs := b.runs(aut, 1)
+		require.Equal(t, "completed", runs[0]["status"], "%v", runs[0])
+		require.Equal(t, map[string]any{"audience": 4.0, "created": 2.0, "skipped": 2.0}, runs[0]["counts"],
+			"ext-1 and +17346263334 are opted in")
+		require.Len(t, b.messagesOf(aut), 4)
+	})
+}
+
+// A reminder stops when its reward is redeemed: the redeem cancels the
+// pending wait, and the send after it never happens.
+func TestReminderStopsOnRedeem(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setupAutomations(t, d)
+		aut := b.live(map[string]any{"name": "Use it",
+			"trigger": map[string]any{"type": "event", "event": "reward.available",
+				"until_event": "reward.redeemed", "match_on": "event.data.reward_id"},
+			"steps": []map[string]any{{"type": "send_sms", "template_id": b.template},
+				{"type": "wait", "duration": "72h"}, {"type": "send_sms", "template_id": b.template}}})
+		reward := map[string]any{"data": map[string]any{"amount": 25, "reward_id": "r-1"}}
+		require.Equal(t, http.StatusAccepted, b.event("avail-1", "reward.available", reward).status)
+		job := b.waitingJob()
+		require.Equal(t, http.StatusAccepted, b.event("redeem-1", "reward.redeemed", reward).status)
+		_, err := b.queue.Client().JobRetry(context.Background(), job.ID)
+		require.NoError(t, err)
+		b.settle()
+		runs := b.runs(aut, 1)
+		require.Equal(t, "cancelled", runs[0]["status"])
+		require.Equal(t, "until_event: reward.redeemed", runs[0]["reason"])
+		require.Len(t, b.messagesOf(aut), 1, "the first message only")
+	})
+}
+
+func TestScheduleBadInput(t *testing.T) {
+	t.Parallel()
+	b := setupAutomations(t, dbtest.New(t, db.SQLite))
+	send := []map[string]any{{"type": "send_sms", "template_id": b.template}}
+	_, otherKey := b.newAccount("Other")
+	theirProgram := b.do("POST", "/api/v1/programs", otherKey, map[string]any{"name": "Theirs"}).json(t)["id"].(string)
+	for _, tc := range []struct {
+		name      string
+		def       map[string]any
+		code      string
+		field     string
+		wantState int
+	}{
+		{"no audience", map[string]any{"name": "x", "trigger": map[string]any{"type": "schedule", "cron": "0 9 * * 1", "time_zone": "UTC"},
+			"steps": send}, "audience_required", "audience", 422},
+		{"another account's program", map[string]any{"name": "x", "trigger": map[string]any{"type": "schedule", "cron": "0 9 * * 1", "time_zone": "UTC"},
+			"audience": map[string]any{"program_id": theirProgram}, "steps": send}, "not_found", "", 404},
+		{"until without match_on", map[string]any{"name": "x", "trigger": map[string]any{"type": "event", "event": "reward.available",
+			"until_event": "reward.redeemed"}, "steps": send}, "match_on_required", "trigger.match_on", 422},
+		{"match_on outside event data", map[string]any{"name": "x", "trigger": map[string]any{"type": "event", "event": "reward.available",
+			"until_event": "reward.redeemed", "match_on": "contact.first_name"}, "steps": send}, "match_on_invalid", "trigger.match_on", 422},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := b.do("POST", "/api/v1/automations", b.admin, tc.def)
+			require.Equal(t, tc.wantState, res.status, "%s", res.body)
+			require.Equal(t, tc.code, res.errorCode(t))
+			if tc.field != "" {
+				require.Equal(t, tc.field, res.json(t)["error"].(map[string]any)["field"])
+			}
+		})
+	}
+}

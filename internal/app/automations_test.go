@@ -15,6 +15,7 @@ import (
 	"github.com/heraldsms/herald/internal/consent"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/db/dbtest"
+	"github.com/heraldsms/herald/internal/msgtemplate"
 )
 
 // postEvent sends an event through the API and returns the status and body.
@@ -76,6 +77,53 @@ func TestEventToHandset(t *testing.T) {
 			runs, err = p.app.Automations.Runs(ctx, p.acct, aut.ID)
 			require.NoError(t, err)
 			require.Len(t, runs, 1)
+		})
+	}
+}
+
+// A scheduled send, end to end: at its time it reaches the handsets of the
+// opted-in contacts through the simulator, and no one else. (Transactional,
+// so that the test does not depend on the hour: marketing waits for the
+// recipient's legal hours.)
+func TestPromotionToHandsets(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			p := startPipeline(t, dbtest.Options(t, e), 50)
+			ctx := context.Background()
+			in := []string{"+17346263333", "+17346263334"}
+			for _, phone := range in {
+				p.contact(phone, consent.OptedIn)
+			}
+			p.contact("+17346263335", consent.OptedOut)
+			tpl, err := p.app.Templates.Create(ctx, p.acct, msgtemplate.NewTemplate{Name: "Statement", Kind: "transactional",
+				Body: "Acme: {{first_name}}, your statement is ready."}, "test")
+			require.NoError(t, err)
+			_, err = p.app.Templates.Submit(ctx, p.acct, tpl.ID, "test")
+			require.NoError(t, err)
+			_, err = p.app.Templates.Decide(ctx, p.acct, tpl.ID, msgtemplate.Review{Approve: true, Actor: "operator"})
+			require.NoError(t, err)
+			aut, err := p.app.Automations.Create(ctx, p.acct, automation.Definition{Name: "Sale",
+				Trigger:  automation.Trigger{Type: automation.TriggerSchedule, At: time.Now().Add(time.Second).Format(time.RFC3339)},
+				Audience: &automation.Audience{},
+				Steps:    []automation.Step{{Type: automation.StepSendSMS, TemplateID: tpl.ID}}}, "test")
+			require.NoError(t, err)
+			_, err = p.app.Automations.Publish(ctx, p.acct, aut.ID)
+			require.NoError(t, err)
+			_, err = p.app.Automations.SetEnabled(ctx, p.acct, aut.ID, true)
+			require.NoError(t, err)
+
+			// River makes scheduled jobs available every few seconds.
+			require.Eventually(t, func() bool {
+				return len(p.app.Sim.Inbox(in[0])) == 1 && len(p.app.Sim.Inbox(in[1])) == 1
+			}, 30*time.Second, 50*time.Millisecond)
+			require.Equal(t, "Acme: Ava, your statement is ready.", p.app.Sim.Inbox(in[0])[0].Body)
+			require.Empty(t, p.app.Sim.Inbox("+17346263335"))
+			runs, err := p.app.Automations.Runs(ctx, p.acct, aut.ID)
+			require.NoError(t, err)
+			require.Len(t, runs, 1)
+			require.Equal(t, &automation.Counts{Audience: 3, Created: 2, Skipped: 1}, runs[0].Counts)
 		})
 	}
 }

@@ -46,7 +46,9 @@ type Trigger struct {
 // Reminder repeats a reward.available automation until the reward is used:
 // its steps run again at each Repeat offset, measured from the triggering
 // event, unless an UntilEvent has arrived by then whose MatchOn field (such
-// as event.data.reward_id) equals the trigger's.
+// as event.data.reward_id) equals the trigger's. UntilEvent also works
+// without Repeat: an automation whose own steps wait between sends (send,
+// wait 72h, send, wait 7d, send) stops at the first stop event that matches.
 type Reminder struct {
 	Repeat     []string `json:"repeat,omitempty"`
 	UntilEvent string   `json:"until_event,omitempty"`
@@ -70,6 +72,10 @@ type Step struct {
 	// Kind overrides the template's own kind when set.
 	Kind     consent.Kind `json:"kind,omitempty"`
 	Duration string       `json:"duration,omitempty"`
+
+	// sinceEvent, on a wait that Plan adds for a reminder, is the offset
+	// from the triggering event at which it ends.
+	sinceEvent time.Duration
 }
 
 // Trigger and step types.
@@ -229,8 +235,8 @@ func (t Trigger) validateEvent() error {
 
 func (r *Reminder) validate(event string) error {
 	switch {
-	case len(r.Repeat) == 0:
-		return invalid("repeat_required", "trigger.repeat", "list when to remind, such as [\"72h\", \"10d\"]")
+	case len(r.Repeat) == 0 && r.UntilEvent == "":
+		return invalid("repeat_required", "trigger.repeat", "list when to remind, such as [\"72h\", \"10d\"], or the until_event that stops the steps")
 	case len(r.Repeat) > MaxRepeats:
 		return invalid("repeat_too_many", "trigger.repeat", "at most %d reminders", MaxRepeats)
 	}

@@ -87,7 +87,8 @@ ON CONFLICT (account_id, id) DO NOTHING`
 
 // Ingest accepts one event: it checks it, matches or creates its contact
 // (never setting a preference), stores it, and queues its matching in the
-// same transaction, so an accepted event is always matched, once. An id the
+// same transaction, so an accepted event is always matched, once; in that
+// transaction it also stops the reminders it is the stop event of. An id the
 // account has sent before is a duplicate and changes nothing.
 func (s *Service) Ingest(ctx context.Context, accountID string, e Event) (Accepted, error) {
 	out := Accepted{ID: e.ID}
@@ -141,6 +142,9 @@ func (s *Service) Ingest(ctx context.Context, accountID string, e Event) (Accept
 			out.Duplicate = true // a concurrent request stored it first
 			return err
 		}
+		if err := stopRuns(ctx, tx, accountID, e.Type, c.ID, data, now); err != nil {
+			return err
+		}
 		_, err = s.queue.Insert(ctx, tx, matchArgs{AccountID: accountID, EventID: e.ID}, &river.InsertOpts{MaxAttempts: 10})
 		return err
 	})
@@ -162,17 +166,18 @@ func prefixField(err error, prefix string) error {
 type storedEvent struct {
 	id, typ, programID, contactID string
 	data                          map[string]any
+	occurredAt                    time.Time
 }
 
 const selectEvent = `
-SELECT id, type, COALESCE(program_id, ''), contact_id, data FROM events WHERE account_id = $1 AND id = $2`
+SELECT id, type, COALESCE(program_id, ''), contact_id, data, occurred_at FROM events WHERE account_id = $1 AND id = $2`
 
 func (s *Service) loadEvent(ctx context.Context, accountID, eventID string) (storedEvent, error) {
 	var (
 		e   storedEvent
 		raw string
 	)
-	err := s.db.Read().QueryRowContext(ctx, selectEvent, accountID, eventID).Scan(&e.id, &e.typ, &e.programID, &e.contactID, &raw)
+	err := s.db.Read().QueryRowContext(ctx, selectEvent, accountID, eventID).Scan(&e.id, &e.typ, &e.programID, &e.contactID, &raw, &e.occurredAt)
 	if err != nil {
 		return e, fmt.Errorf("automation: load event %s: %w", eventID, err)
 	}

@@ -38,6 +38,8 @@ const (
 func (s *Service) AddWorkers(workers *river.Workers) {
 	river.AddWorker(workers, &matchWorker{s: s})
 	river.AddWorker(workers, &stepWorker{s: s})
+	river.AddWorker(workers, &fireWorker{s: s})
+	river.AddWorker(workers, &batchWorker{s: s})
 }
 
 type matchWorker struct {
@@ -68,8 +70,9 @@ func (w *stepWorker) Work(ctx context.Context, job *river.Job[stepArgs]) error {
 }
 
 const insertRun = `
-INSERT INTO automation_runs (id, account_id, automation_id, version, event_id, contact_id, status, reason, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+INSERT INTO automation_runs (id, account_id, automation_id, version, event_id, contact_id, status, reason,
+	until_event, match_on, match_key, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
 ON CONFLICT (account_id, automation_id, event_id) DO NOTHING`
 
 // match starts a run of every enabled, published automation whose trigger
@@ -109,8 +112,10 @@ func (s *Service) match(ctx context.Context, accountID, eventID string) error {
 
 func (s *Service) startRun(ctx context.Context, accountID string, cand candidate, e storedEvent, status, reason string) error {
 	runID := id.New(id.Run)
+	until, matchOn, key, _ := stopOf(&cand.def, e.data)
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, insertRun, runID, accountID, cand.id, cand.version, e.id, e.contactID, status, reason, s.clock.Now())
+		res, err := tx.ExecContext(ctx, insertRun, runID, accountID, cand.id, cand.version, e.id, e.contactID, status, reason,
+			until, matchOn, key, s.clock.Now())
 		if err != nil {
 			return fmt.Errorf("automation: insert run: %w", err)
 		}
@@ -122,15 +127,34 @@ func (s *Service) startRun(ctx context.Context, accountID string, cand candidate
 	})
 }
 
-// run is a run as a step job reads it.
+// run is a run as a step job reads it. A promotion's run has no contact:
+// its send steps fan out to the audience.
 type run struct {
 	id, automationID, eventID, contactID, status string
 	version, nextStep                            int
+	until, matchOn, matchKey                     string
 }
 
+func (r *run) promotion() bool { return r.contactID == "" }
+
 const selectRun = `
-SELECT id, automation_id, version, event_id, contact_id, status, next_step
+SELECT id, automation_id, version, event_id, contact_id, status, next_step, until_event, match_on, match_key
 FROM automation_runs WHERE account_id = $1 AND id = $2`
+
+// loadRun returns the run, and false when it is gone or a job for the step
+// has nothing left to do (the run ended, or moved past the step).
+func (s *Service) loadRun(ctx context.Context, accountID, runID string, step int) (run, bool, error) {
+	var r run
+	err := s.db.Read().QueryRowContext(ctx, selectRun, accountID, runID).
+		Scan(&r.id, &r.automationID, &r.version, &r.eventID, &r.contactID, &r.status, &r.nextStep, &r.until, &r.matchOn, &r.matchKey)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("automation: load run: %w", err)
+	}
+	return r, r.status == RunProcessing && r.nextStep == step, nil
+}
 
 // stepResult is the outcome of one step.
 type stepResult struct {
@@ -146,37 +170,29 @@ type stepResult struct {
 // second time. A send is not in that transaction: the message's dedupe key
 // makes a second send a duplicate, counted as done.
 func (s *Service) runStep(ctx context.Context, a stepArgs) error {
-	var r run
-	err := s.db.Read().QueryRowContext(ctx, selectRun, a.AccountID, a.RunID).
-		Scan(&r.id, &r.automationID, &r.version, &r.eventID, &r.contactID, &r.status, &r.nextStep)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("automation: load run: %w", err)
-	}
-	if r.status != RunProcessing || r.nextStep != a.Step {
-		return nil
+	r, live, err := s.loadRun(ctx, a.AccountID, a.RunID, a.Step)
+	if err != nil || !live {
+		return err
 	}
 	p, err := loadPinned(ctx, s.db.Read(), a.AccountID, r.automationID, r.version)
 	if err != nil {
 		return err
 	}
-	if a.Step >= len(p.def.Steps) {
+	steps := p.def.Plan()
+	if a.Step >= len(steps) {
 		return nil
 	}
-	st := p.def.Steps[a.Step]
+	st := steps[a.Step]
 	var res stepResult
 	switch {
 	case !p.enabled || p.deleted:
 		res = stepResult{status: RunCancelled, reason: ReasonDisabled, stop: true}
 	case st.Type == StepWait:
-		d, err := ParseDuration(st.Duration)
-		if err != nil {
-			return fmt.Errorf("automation: wait of %s: %w", r.automationID, err)
+		if res, err = s.wait(ctx, a, r, st); err != nil {
+			return err
 		}
-		due := s.clock.Now().Add(d)
-		res = stepResult{status: RunProcessing, dueAt: &due}
+	case st.Type == StepSendSMS && r.promotion():
+		return s.startFanout(ctx, a, r)
 	case st.Type == StepSendSMS:
 		if res, err = s.send(ctx, a, r, p.def, st); err != nil {
 			return err
@@ -184,7 +200,31 @@ func (s *Service) runStep(ctx context.Context, a stepArgs) error {
 	default:
 		res = stepResult{status: RunFailed, reason: "step_type_invalid", stop: true}
 	}
-	return s.record(ctx, a, r, len(p.def.Steps), st.Type, res)
+	return s.record(ctx, a, r, len(steps), st.Type, res)
+}
+
+// wait works out when the step after a wait runs: its duration from now,
+// or, for a reminder's repeat, its offset from the triggering event (at
+// once if that has passed).
+func (s *Service) wait(ctx context.Context, a stepArgs, r run, st Step) (stepResult, error) {
+	now := s.clock.Now()
+	if st.sinceEvent > 0 {
+		e, err := s.loadEvent(ctx, a.AccountID, r.eventID)
+		if err != nil {
+			return stepResult{}, err
+		}
+		due := e.occurredAt.Add(st.sinceEvent).UTC()
+		if due.Before(now) {
+			due = now
+		}
+		return stepResult{status: RunProcessing, dueAt: &due}, nil
+	}
+	d, err := ParseDuration(st.Duration)
+	if err != nil {
+		return stepResult{}, fmt.Errorf("automation: wait of %s: %w", r.automationID, err)
+	}
+	due := now.Add(d)
+	return stepResult{status: RunProcessing, dueAt: &due}, nil
 }
 
 // send makes the step's message. Test mode reaches test numbers only.
@@ -198,6 +238,15 @@ func (s *Service) send(ctx context.Context, a stepArgs, r run, def Definition, s
 	}
 	if def.TestMode && !isTestNumber(&c, def.TestNumbers) {
 		return stepResult{status: RunSkipped, reason: ReasonNotTestNumber}, nil
+	}
+	if r.until != "" {
+		stopped, err := stoppedBefore(ctx, s.db.Read(), a.AccountID, r.contactID, r.until, r.matchOn, r.matchKey)
+		if err != nil {
+			return stepResult{}, err
+		}
+		if stopped {
+			return stepResult{status: RunCancelled, reason: ReasonStopEvent + ": " + r.until, stop: true}, nil
+		}
 	}
 	e, err := s.loadEvent(ctx, a.AccountID, r.eventID)
 	if err != nil {
@@ -253,6 +302,16 @@ var errStandDown = errors.New("automation: step already ran")
 // record writes a step's outcome, moves the run on and queues the next
 // step (at a wait's due time), all or nothing.
 func (s *Service) record(ctx context.Context, a stepArgs, r run, steps int, typ string, res stepResult) error {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error { return s.recordTx(ctx, tx, a, r, steps, typ, res) })
+	if errors.Is(err, errStandDown) {
+		return nil
+	}
+	return err
+}
+
+// recordTx is record inside the caller's transaction; it returns
+// errStandDown when the run has moved on.
+func (s *Service) recordTx(ctx context.Context, tx *sql.Tx, a stepArgs, r run, steps int, typ string, res stepResult) error {
 	now := s.clock.Now()
 	next, runStatus, runReason := a.Step+1, RunProcessing, ""
 	switch {
@@ -265,35 +324,29 @@ func (s *Service) record(ctx context.Context, a stepArgs, r run, steps int, typ 
 	if res.status == RunCancelled {
 		waitEnd = RunCancelled
 	}
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		adv, err := tx.ExecContext(ctx, advanceRun, a.AccountID, r.id, a.Step, next, runStatus, runReason, now)
-		if err != nil {
-			return fmt.Errorf("automation: advance run: %w", err)
+	adv, err := tx.ExecContext(ctx, advanceRun, a.AccountID, r.id, a.Step, next, runStatus, runReason, now)
+	if err != nil {
+		return fmt.Errorf("automation: advance run: %w", err)
+	}
+	if n, err := adv.RowsAffected(); err != nil || n == 0 {
+		return errStandDown
+	}
+	if _, err := tx.ExecContext(ctx, upsertStep, r.id, a.Step, a.AccountID, typ, res.status, res.reason,
+		res.messageID, res.dueAt, now); err != nil {
+		return fmt.Errorf("automation: record step: %w", err)
+	}
+	if a.Step > 0 {
+		if _, err := tx.ExecContext(ctx, settleWait, a.AccountID, r.id, a.Step-1, waitEnd, now); err != nil {
+			return fmt.Errorf("automation: settle wait: %w", err)
 		}
-		if n, err := adv.RowsAffected(); err != nil || n == 0 {
-			return errStandDown
-		}
-		if _, err := tx.ExecContext(ctx, upsertStep, r.id, a.Step, a.AccountID, typ, res.status, res.reason,
-			res.messageID, res.dueAt, now); err != nil {
-			return fmt.Errorf("automation: record step: %w", err)
-		}
-		if a.Step > 0 {
-			if _, err := tx.ExecContext(ctx, settleWait, a.AccountID, r.id, a.Step-1, waitEnd, now); err != nil {
-				return fmt.Errorf("automation: settle wait: %w", err)
-			}
-		}
-		if runStatus != RunProcessing {
-			return nil
-		}
-		opts := &river.InsertOpts{}
-		if res.dueAt != nil {
-			opts.ScheduledAt = *res.dueAt
-		}
-		_, err = s.queue.Insert(ctx, tx, stepArgs{AccountID: a.AccountID, RunID: r.id, Step: next}, opts)
-		return err
-	})
-	if errors.Is(err, errStandDown) {
+	}
+	if runStatus != RunProcessing {
 		return nil
 	}
+	opts := &river.InsertOpts{}
+	if res.dueAt != nil {
+		opts.ScheduledAt = *res.dueAt
+	}
+	_, err = s.queue.Insert(ctx, tx, stepArgs{AccountID: a.AccountID, RunID: r.id, Step: next}, opts)
 	return err
 }

@@ -7,7 +7,10 @@ import (
 	"time"
 )
 
-// Run is one automation started by one event, with each step's outcome.
+// Run is one automation started by one event, with each step's outcome,
+// or one fire of a scheduled automation (a promotion): then EventID is
+// "schedule:" and the fire time, ContactID is empty, and Counts adds up
+// what its send steps did across the audience.
 type Run struct {
 	ID           string    `json:"id"`
 	AutomationID string    `json:"automation_id"`
@@ -16,6 +19,7 @@ type Run struct {
 	ContactID    string    `json:"contact_id"`
 	Status       string    `json:"status"`
 	Reason       string    `json:"reason,omitempty"`
+	Counts       *Counts   `json:"counts,omitempty"`
 	Steps        []RunStep `json:"steps"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
@@ -30,7 +34,20 @@ type RunStep struct {
 	Reason    string     `json:"reason,omitempty"`
 	MessageID *string    `json:"message_id"`
 	DueAt     *time.Time `json:"due_at,omitempty"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	// Counts is set on a promotion's send steps; it grows batch by batch.
+	Counts    *Counts   `json:"counts,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Counts is what a promotion's send reached: Audience contacts selected
+// (opted in for marketing, in the program, attributes matched), Created
+// messages queued or limit-queued for them, and Skipped by a sending rule
+// (invalid number, country, a missing merge value…), each with its reason
+// on the message.
+type Counts struct {
+	Audience int `json:"audience"`
+	Created  int `json:"created"`
+	Skipped  int `json:"skipped"`
 }
 
 // MaxRuns is the most runs Runs returns.
@@ -42,7 +59,8 @@ FROM automation_runs WHERE account_id = $1 AND automation_id = $2
 ORDER BY id DESC LIMIT $3`
 
 const selectRunSteps = `
-SELECT s.run_id, s.step, s.type, s.status, s.reason, s.message_id, s.due_at, s.updated_at
+SELECT s.run_id, s.step, s.type, s.status, s.reason, s.message_id, s.due_at, s.audience, s.created, s.skipped,
+	s.updated_at
 FROM automation_run_steps s JOIN automation_runs r ON r.id = s.run_id AND r.account_id = s.account_id
 WHERE r.account_id = $1 AND r.automation_id = $2 AND s.run_id >= $3
 ORDER BY s.run_id, s.step`
@@ -92,8 +110,10 @@ func attachSteps(ctx context.Context, q *sql.DB, accountID, automationID, oldest
 			st    RunStep
 			msg   sql.NullString
 			due   sql.NullTime
+			n     Counts
 		)
-		if err := rows.Scan(&runID, &st.Step, &st.Type, &st.Status, &st.Reason, &msg, &due, &st.UpdatedAt); err != nil {
+		if err := rows.Scan(&runID, &st.Step, &st.Type, &st.Status, &st.Reason, &msg, &due, &n.Audience, &n.Created,
+			&n.Skipped, &st.UpdatedAt); err != nil {
 			return fmt.Errorf("automation: list run steps: %w", err)
 		}
 		i, ok := index[runID]
@@ -106,6 +126,15 @@ func attachSteps(ctx context.Context, q *sql.DB, accountID, automationID, oldest
 		if due.Valid {
 			t := due.Time.UTC()
 			st.DueAt = &t
+		}
+		if r := &runs[i]; r.ContactID == "" && st.Type == StepSendSMS {
+			st.Counts = &n
+			if r.Counts == nil {
+				r.Counts = &Counts{}
+			}
+			r.Counts.Audience += n.Audience
+			r.Counts.Created += n.Created
+			r.Counts.Skipped += n.Skipped
 		}
 		runs[i].Steps = append(runs[i].Steps, st)
 	}

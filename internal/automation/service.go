@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -26,10 +27,12 @@ type Programs interface {
 	GetProgram(ctx context.Context, accountID, programID string) (account.Program, error)
 }
 
-// Contacts matches or creates an event's contact and reads it back.
+// Contacts matches or creates an event's contact, reads it back, and pages
+// through a promotion's audience.
 type Contacts interface {
 	Upsert(ctx context.Context, accountID string, in contact.Input, ch contact.Change) (contact.Contact, bool, error)
 	Get(ctx context.Context, accountID, contactID string) (contact.Contact, error)
+	List(ctx context.Context, accountID string, f contact.Filter) (contact.Page, error)
 }
 
 // Templates says whether a template exists and which version is approved.
@@ -38,9 +41,11 @@ type Templates interface {
 	Sendable(ctx context.Context, accountID, templateID string) (msgtemplate.Sendable, error)
 }
 
-// Messages makes the messages a run sends.
+// Messages makes the messages a run sends: one per step of an event run,
+// a page at a time for a promotion.
 type Messages interface {
 	Create(ctx context.Context, accountID string, r message.Request) (*message.Message, error)
+	CreateMany(ctx context.Context, accountID string, reqs []message.Request) ([]*message.Message, error)
 }
 
 // JobQueue inserts the jobs that match events and run steps.
@@ -58,11 +63,15 @@ type Service struct {
 	templates Templates
 	messages  Messages
 	queue     JobQueue
+	// batchSize and slice are BatchSize and BatchSlice but in tests.
+	batchSize int
+	slice     time.Duration
 }
 
 // NewService returns a Service. It cannot accept events until SetQueue.
 func NewService(d *db.DB, c clock.Clock, log *slog.Logger, programs Programs, contacts Contacts, templates Templates, messages Messages) *Service {
-	return &Service{db: d, clock: c, log: log, programs: programs, contacts: contacts, templates: templates, messages: messages}
+	return &Service{db: d, clock: c, log: log, programs: programs, contacts: contacts, templates: templates, messages: messages,
+		batchSize: BatchSize, slice: BatchSlice}
 }
 
 // SetQueue connects the job queue, which is built after the service
@@ -98,6 +107,11 @@ func (s *Service) check(ctx context.Context, accountID string, def *Definition) 
 	}
 	if def.Trigger.ProgramID != "" {
 		if _, err := s.programs.GetProgram(ctx, accountID, def.Trigger.ProgramID); err != nil {
+			return err
+		}
+	}
+	if def.Audience != nil && def.Audience.ProgramID != "" {
+		if _, err := s.programs.GetProgram(ctx, accountID, def.Audience.ProgramID); err != nil {
 			return err
 		}
 	}
@@ -161,9 +175,9 @@ func (s *Service) Delete(ctx context.Context, accountID, automationID string) er
 }
 
 // Publish makes the latest version the one that runs, after checking that
-// it can send: the trigger is an event (schedules are not run yet), every
-// send_sms template has an approved version, and every merge tag of those
-// versions can be filled (see unfillableTags).
+// it can send: every send_sms template has an approved version, every merge
+// tag of those versions can be filled (see unfillableTags), and a schedule
+// fires again. A schedule that is enabled gets its next fire queued.
 func (s *Service) Publish(ctx context.Context, accountID, automationID string) (Automation, error) {
 	a, err := s.Get(ctx, accountID, automationID)
 	if err != nil {
@@ -192,12 +206,21 @@ func (s *Service) Publish(ctx context.Context, accountID, automationID string) (
 			return a, e
 		}
 	}
-	if def.Trigger.Type != TriggerEvent {
-		return a, problem.Invalidf("trigger_not_supported", "trigger.type", "only event triggers can be published for now")
-	}
 	now := s.clock.Now()
-	if err := execOne(ctx, s.db.Write(), automationID, publishAutomation, accountID, automationID,
-		def.Trigger.Event, def.Trigger.ProgramID, now); err != nil {
+	if _, ok := def.Trigger.Next(now); def.Trigger.Type == TriggerSchedule && !ok {
+		return a, problem.Invalidf("schedule_passed", "trigger.at", "%s has passed; choose a time to come", def.Trigger.At)
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := execOne(ctx, tx, automationID, publishAutomation, accountID, automationID,
+			def.Trigger.Event, def.Trigger.ProgramID, now); err != nil {
+			return err
+		}
+		if !a.Enabled {
+			return nil
+		}
+		return s.scheduleNext(ctx, tx, accountID, automationID, def.Trigger, now)
+	})
+	if err != nil {
 		return a, err
 	}
 	return s.Get(ctx, accountID, automationID)
@@ -234,7 +257,9 @@ func unfillableTags(c *msgtemplate.Compiled, d Definition) []string {
 }
 
 // SetEnabled turns a published automation on or off. Turning it off stops
-// its pending steps: each is recorded cancelled when its job comes due.
+// its pending steps, fires and fan-out batches: each stands down, recorded
+// cancelled, when its job comes due. Turning a schedule on queues its next
+// fire.
 func (s *Service) SetEnabled(ctx context.Context, accountID, automationID string, on bool) (Automation, error) {
 	a, err := s.Get(ctx, accountID, automationID)
 	if err != nil {
@@ -243,7 +268,21 @@ func (s *Service) SetEnabled(ctx context.Context, accountID, automationID string
 	if on && a.PublishedVersion == nil {
 		return a, problem.Conflictf("not_published", "", "publish the automation before enabling it")
 	}
-	if err := execOne(ctx, s.db.Write(), automationID, setAutomationEnabled, accountID, automationID, on, s.clock.Now()); err != nil {
+	now := s.clock.Now()
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := execOne(ctx, tx, automationID, setAutomationEnabled, accountID, automationID, on, now); err != nil {
+			return err
+		}
+		if !on {
+			return nil
+		}
+		p, err := loadPinned(ctx, tx, accountID, automationID, *a.PublishedVersion)
+		if err != nil {
+			return err
+		}
+		return s.scheduleNext(ctx, tx, accountID, automationID, p.def.Trigger, now)
+	})
+	if err != nil {
 		return a, err
 	}
 	return s.Get(ctx, accountID, automationID)

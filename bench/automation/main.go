@@ -1,0 +1,599 @@
+// Command automation measures automations end to end: N program events
+// through one event-triggered automation, or one scheduled promotion to N
+// contacts, each until every message has been handed to the built-in
+// carrier simulator (Twilio's protocol, over loopback HTTP). It runs a
+// whole Herald in-process on SQLite or PostgreSQL, as bench/pipeline does.
+//
+//	go run ./bench/automation -engine sqlite -scenario events -n 100000
+//	go run ./bench/automation -engine postgres -database-url postgres://… -scenario promotion -n 100000
+//
+// It prints one JSON line of results on stdout and a short summary on
+// stderr; a run that fails still prints what it measured, with an error,
+// and exits 1.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/heraldsms/herald/internal/account"
+	"github.com/heraldsms/herald/internal/app"
+	"github.com/heraldsms/herald/internal/automation"
+	"github.com/heraldsms/herald/internal/config"
+	"github.com/heraldsms/herald/internal/consent"
+	"github.com/heraldsms/herald/internal/contact"
+	"github.com/heraldsms/herald/internal/message"
+	"github.com/heraldsms/herald/internal/msgtemplate"
+	"github.com/heraldsms/herald/internal/sim"
+)
+
+// The simulator trusts the first token it sees for a sub-account SID.
+const (
+	simSID    = "AC11111111111111111111111111111111"
+	simToken  = "bench-token"
+	sender    = "+18885550100"
+	eventType = "order.shipped"
+)
+
+type result struct {
+	Engine   string `json:"engine"`
+	Scenario string `json:"scenario"`
+	N        int    `json:"n"`
+	// EventsPerS is N over the time from the first event posted to the
+	// last 202 (events only).
+	EventsPerS float64 `json:"events_per_s,omitempty"`
+	AcceptS    float64 `json:"accept_s,omitempty"`
+	// FireDelayS is from the promotion's scheduled time to its run's start
+	// (River moves scheduled jobs to available every few seconds).
+	FireDelayS float64 `json:"fire_delay_s,omitempty"`
+	// CreatedS is from the start (first event, or the run's start) to the
+	// last message row written: the promotion's fan-out.
+	CreatedS float64 `json:"created_s"`
+	// MessagesPerS is N over HandedS, the time from the start to the
+	// moment the last message had been handed to the simulator.
+	MessagesPerS float64 `json:"messages_per_s"`
+	HandedS      float64 `json:"handed_s"`
+	Handed       int     `json:"handed"`
+	// PeakRSSMB is the high-water RSS of the whole process (Herald, the
+	// simulator, the clients) over the timed part; PeakHeapMB the most
+	// memory held by Go objects, sampled every 50 ms.
+	PeakRSSMB  float64 `json:"peak_rss_mb"`
+	PeakHeapMB float64 `json:"peak_heap_mb"`
+	SetupS     float64 `json:"setup_s"`
+	Error      string  `json:"error,omitempty"`
+}
+
+type options struct {
+	engine, dbURL, scenario string
+	n, clients              int
+	mps                     float64
+	timeout                 time.Duration
+	cpuProfile, memProfile  string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.engine, "engine", "sqlite", "sqlite or postgres")
+	flag.StringVar(&o.dbURL, "database-url", os.Getenv("HERALD_TEST_POSTGRES_URL"), "PostgreSQL URL (engine postgres)")
+	flag.StringVar(&o.scenario, "scenario", "promotion", "events (N events through one automation) or promotion (one send to N contacts)")
+	flag.IntVar(&o.n, "n", 100000, "events, or contacts in the promotion's audience")
+	flag.IntVar(&o.clients, "clients", 32, "concurrent API clients posting events")
+	flag.Float64Var(&o.mps, "mps", 10000, "the sender number's rate (the most an operator may set)")
+	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up if not every message is handed over by then")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed part to this file")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile, taken at the end, to this file")
+	flag.Parse()
+	if o.n < 1 || o.clients < 1 || (o.scenario != "events" && o.scenario != "promotion") {
+		fmt.Fprintln(os.Stderr, "bench: -n and -clients must be positive; -scenario is events or promotion")
+		os.Exit(2)
+	}
+	res, err := run(o)
+	if res != nil {
+		if err != nil {
+			res.Error = err.Error()
+		}
+		_ = json.NewEncoder(os.Stdout).Encode(res)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// herald is a whole Herald serving on a loopback port, with the built-in
+// simulator as its carrier.
+type herald struct {
+	app          *app.App
+	base         string
+	key          string
+	acct         string
+	template     string
+	automationID string
+}
+
+func run(o options) (*result, error) {
+	ctx := context.Background()
+	setupStart := time.Now()
+	h, cleanup, err := start(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigc)
+	go func() {
+		if _, ok := <-sigc; ok {
+			pprof.StopCPUProfile()
+			cleanup()
+			os.Exit(130)
+		}
+	}()
+	res := &result{Engine: o.engine, Scenario: o.scenario, N: o.n, SetupS: time.Since(setupStart).Seconds()}
+	// The timed part's peak memory: forget setup's (the contact import).
+	runtime.GC()
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	stopSampling := sampleHeap(&res.PeakHeapMB)
+	defer stopSampling()
+	if o.scenario == "events" {
+		err = runEvents(ctx, h, o, res)
+	} else {
+		err = runPromotion(ctx, h, o, res)
+	}
+	res.PeakRSSMB = peakRSSMB()
+	stopSampling()
+	pprof.StopCPUProfile()
+	if o.memProfile != "" && err == nil {
+		err = writeHeapProfile(o.memProfile)
+	}
+	fmt.Fprintf(os.Stderr, "%s %s, n %d: events %.0f/s; created in %.2f s; handed %d at %.0f messages/s (%.2f s); "+
+		"fire delay %.2f s; peak RSS %.0f MB, heap %.0f MB\n", o.engine, o.scenario, o.n, res.EventsPerS, res.CreatedS,
+		res.Handed, res.MessagesPerS, res.HandedS, res.FireDelayS, res.PeakRSSMB, res.PeakHeapMB)
+	return res, err
+}
+
+// runEvents posts N events, each for its own contact, and waits until the
+// automation's N messages are with the simulator.
+func runEvents(ctx context.Context, h *herald, o options, res *result) error {
+	if err := h.automation(ctx, automation.Definition{Name: "Shipped",
+		Trigger: automation.Trigger{Type: automation.TriggerEvent, Event: eventType},
+		Steps:   []automation.Step{{Type: automation.StepSendSMS, TemplateID: h.template}}}); err != nil {
+		return err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: o.clients, MaxIdleConnsPerHost: o.clients}}
+	begin := time.Now()
+	accepted := make(chan error, 1)
+	go func() { accepted <- postEvents(client, h, o) }()
+	handed := make(chan error, 1)
+	go func() { handed <- waitHanded(ctx, h, o.n, begin.Add(o.timeout), res) }()
+	if err := <-accepted; err != nil {
+		return err
+	}
+	res.AcceptS = time.Since(begin).Seconds()
+	res.EventsPerS = float64(o.n) / res.AcceptS
+	err := <-handed
+	res.HandedS = handedSince(ctx, h, begin)
+	res.MessagesPerS = float64(res.Handed) / res.HandedS
+	if last, lerr := lastCreated(ctx, h); lerr == nil {
+		res.CreatedS = last.Sub(begin).Seconds()
+	}
+	return err
+}
+
+// handedSince is the seconds from begin to the last hand-over, or to now
+// when the log cannot say.
+func handedSince(ctx context.Context, h *herald, begin time.Time) float64 {
+	if last, err := lastHanded(ctx, h); err == nil && last.After(begin) {
+		return last.Sub(begin).Seconds()
+	}
+	return time.Since(begin).Seconds()
+}
+
+func postEvents(client *http.Client, h *herald, o options) error {
+	var next atomic.Int64
+	var failed atomic.Bool
+	errc := make(chan error, o.clients)
+	var wg sync.WaitGroup
+	for range o.clients {
+		wg.Go(func() {
+			for !failed.Load() {
+				i := int(next.Add(1)) - 1
+				if i >= o.n {
+					return
+				}
+				body := `{"id":"e-` + strconv.Itoa(i) + `","type":"` + eventType + `","contact":{"external_id":"m-` +
+					strconv.Itoa(i) + `"},"data":{"n":` + strconv.Itoa(i) + `}}`
+				if err := post(client, h, "/api/v1/events", body); err != nil {
+					failed.Store(true)
+					errc <- fmt.Errorf("event %d: %w", i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+func post(client *http.Client, h *herald, path, body string) error {
+	req, _ := http.NewRequest("POST", h.base+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+h.key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	answer, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("status %d: %s", resp.StatusCode, answer)
+	}
+	return nil
+}
+
+// runPromotion schedules one promotion to every contact a couple of
+// seconds out and times it from its run's start.
+func runPromotion(ctx context.Context, h *herald, o options, res *result) error {
+	at := time.Now().Add(2 * time.Second).Truncate(time.Second)
+	def := automation.Definition{Name: "Spring sale",
+		Trigger:  automation.Trigger{Type: automation.TriggerSchedule, At: at.Format(time.RFC3339)},
+		Audience: &automation.Audience{},
+		Steps:    []automation.Step{{Type: automation.StepSendSMS, TemplateID: h.template}}}
+	if err := h.automation(ctx, def); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(o.timeout)
+	var begin time.Time
+	for begin.IsZero() {
+		runs, err := h.app.Automations.Runs(ctx, h.acct, h.automationID)
+		if err != nil {
+			return err
+		}
+		if len(runs) > 0 {
+			begin = runs[0].CreatedAt
+			break
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the promotion never fired")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	res.FireDelayS = begin.Sub(at).Seconds()
+	err := waitHanded(ctx, h, o.n, deadline, res)
+	res.HandedS = handedSince(ctx, h, begin)
+	res.MessagesPerS = float64(res.Handed) / res.HandedS
+	runs, rerr := h.app.Automations.Runs(ctx, h.acct, h.automationID)
+	if rerr == nil && len(runs) == 1 && runs[0].Status == automation.RunCompleted {
+		res.CreatedS = runs[0].UpdatedAt.Sub(begin).Seconds()
+		if c := runs[0].Counts; err == nil && (c == nil || c.Created != o.n) {
+			err = fmt.Errorf("the run counts %+v, want %d created", c, o.n)
+		}
+	}
+	return err
+}
+
+// waitHanded polls Herald's count of messages handed to the carrier (sent,
+// the outcome "completed", or delivered) every second until it reaches
+// want; any message that ends otherwise fails the run. The count is a
+// GROUP BY over the account's messages, so it is polled slowly and the
+// moment of the last hand-over is read afterwards from the messages' log
+// (lastHanded).
+func waitHanded(ctx context.Context, h *herald, want int, deadline time.Time, res *result) error {
+	for {
+		counts, err := h.app.Messages.CountOutcomes(ctx, h.acct, message.Filter{})
+		if err != nil {
+			return err
+		}
+		res.Handed = counts["completed"] + counts["delivered"]
+		if res.Handed >= want {
+			return nil
+		}
+		for _, bad := range []string{"failed", "skipped", "limit_queued", "cancelled"} {
+			if counts[bad] > 0 {
+				return fmt.Errorf("%d messages ended %s (counts %v)", counts[bad], bad, counts)
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out (counts %v)", counts)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// lastHanded is when the last message was handed to the carrier: the
+// newest "sent" entry of the messages' transaction log.
+func lastHanded(ctx context.Context, h *herald) (time.Time, error) {
+	var at time.Time
+	err := h.app.DB.Read().QueryRowContext(ctx, `SELECT occurred_at FROM message_events
+		WHERE account_id = $1 AND status = 'sent' ORDER BY occurred_at DESC LIMIT 1`, h.acct).Scan(&at)
+	return at, err
+}
+
+func lastCreated(ctx context.Context, h *herald) (time.Time, error) {
+	var at time.Time
+	err := h.app.DB.Read().QueryRowContext(ctx, `SELECT created_at FROM messages
+		WHERE account_id = $1 ORDER BY created_at DESC LIMIT 1`, h.acct).Scan(&at)
+	return at, err
+}
+
+// start opens a fresh database, runs Herald with the simulator on a
+// loopback port and sets up one account ready to send: SMS on, a limit no
+// run reaches, one fast sender number, an approved template (marketing for
+// the promotion, transactional for events) and n opted-in contacts.
+func start(ctx context.Context, o options) (*herald, func(), error) {
+	var cleanups []func()
+	var once sync.Once
+	cleanup := func() {
+		once.Do(func() {
+			for i := len(cleanups) - 1; i >= 0; i-- {
+				cleanups[i]()
+			}
+		})
+	}
+	fail := func(err error) (*herald, func(), error) {
+		cleanup()
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fail(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := config.Config{Addr: ln.Addr().String(), PublicURL: base, SecretKey: "bench automation",
+		Simulator: true, LogLevel: "warn", LogFormat: "text"}
+	switch o.engine {
+	case "sqlite":
+		dir, err := os.MkdirTemp("", "herald-bench-")
+		if err != nil {
+			return fail(err)
+		}
+		cleanups = append(cleanups, func() { _ = os.RemoveAll(dir) })
+		cfg.DataDir = dir
+	case "postgres":
+		u, drop, err := freshSchema(ctx, o.dbURL)
+		if err != nil {
+			return fail(err)
+		}
+		cleanups = append(cleanups, drop)
+		cfg.DatabaseURL = u
+	default:
+		_ = ln.Close()
+		return fail(fmt.Errorf("engine %q: want sqlite or postgres", o.engine))
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := app.Open(ctx, cfg, log, app.WithSimulator(func(c *sim.Config) {
+		// Herald's own rows say what was handed over; the simulator keeps
+		// only a few, so its record does not show in the peak memory.
+		c.InboxTotal, c.InboxPerHandset = 1000, 1
+	}))
+	if err != nil {
+		_ = ln.Close()
+		return fail(err)
+	}
+	serveCtx, stopServe := context.WithCancel(ctx)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := a.ServeListener(serveCtx, ln, nil); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: serve:", err)
+		}
+	}()
+	cleanups = append(cleanups, func() {
+		stopServe()
+		<-served
+		_ = a.Close()
+	})
+	h := &herald{app: a, base: base}
+	if err := setUp(ctx, h, o); err != nil {
+		return fail(err)
+	}
+	return h, cleanup, nil
+}
+
+func setUp(ctx context.Context, h *herald, o options) error {
+	a := h.app
+	acct, key, err := a.Accounts.CreateAccount(ctx, account.NewAccount{Name: "Bench", BrandName: "Bench"})
+	if err != nil {
+		return err
+	}
+	h.acct, h.key = acct.ID, key
+	on := true
+	limit := int64(1_000_000_000)
+	nums := []account.NumberInput{{Phone: sender, Kind: account.NumberBoth, MPS: o.mps}}
+	if _, err := a.Accounts.Configure(ctx, acct.ID, account.Setup{SMSEnabled: &on, MonthlyLimit: &limit, Numbers: &nums,
+		Twilio: &account.TwilioSetup{AccountSID: simSID, AuthToken: simToken, BaseURL: h.base + "/sim"}}); err != nil {
+		return fmt.Errorf("configure account: %w", err)
+	}
+	tpl := msgtemplate.NewTemplate{Name: "Order shipped", Kind: "transactional",
+		Body: "Hi {{first_name}}, your order #{{event.data.n}} is on its way."}
+	if o.scenario == "promotion" {
+		tpl = msgtemplate.NewTemplate{Name: "Spring sale", Kind: "marketing",
+			Body: "Bench: spring sale for {{first_name}}, 20% off this week. Reply STOP to opt out."}
+	}
+	t, err := a.Templates.Create(ctx, acct.ID, tpl, "bench")
+	if err != nil {
+		return fmt.Errorf("template: %w", err)
+	}
+	if _, err := a.Templates.Submit(ctx, acct.ID, t.ID, "bench"); err != nil {
+		return fmt.Errorf("template: %w", err)
+	}
+	if _, err := a.Templates.Decide(ctx, acct.ID, t.ID, msgtemplate.Review{Approve: true, Actor: "operator"}); err != nil {
+		return fmt.Errorf("template: %w", err)
+	}
+	h.template = t.ID
+	return importContacts(ctx, h, o.n)
+}
+
+// importContacts imports n opted-in contacts from a CSV written as it is
+// read.
+func importContacts(ctx context.Context, h *herald, n int) error {
+	pr, pw := io.Pipe()
+	go func() {
+		w := &bytes.Buffer{}
+		w.WriteString("external_id,phone,first_name,sms_preference\n")
+		for i := range n {
+			fmt.Fprintf(w, "m-%d,%s,Member%d,opted_in\n", i, phoneOf(i), i)
+			if w.Len() > 32<<10 {
+				if _, err := pw.Write(w.Bytes()); err != nil {
+					return
+				}
+				w.Reset()
+			}
+		}
+		_, _ = pw.Write(w.Bytes())
+		_ = pw.Close()
+	}()
+	res, err := h.app.Contacts.Import(ctx, h.acct, pr, contact.Change{Source: consent.SourceImport, Actor: "bench"})
+	_ = pr.Close()
+	if err != nil {
+		return fmt.Errorf("import contacts: %w", err)
+	}
+	if res.Created != n {
+		return fmt.Errorf("import created %d of %d contacts (%d failed)", res.Created, n, res.Failed)
+	}
+	return nil
+}
+
+// automation creates, publishes and enables the scenario's automation.
+func (h *herald) automation(ctx context.Context, def automation.Definition) error {
+	a, err := h.app.Automations.Create(ctx, h.acct, def, "bench")
+	if err != nil {
+		return fmt.Errorf("automation: %w", err)
+	}
+	if _, err := h.app.Automations.Publish(ctx, h.acct, a.ID); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	if _, err := h.app.Automations.SetEnabled(ctx, h.acct, a.ID, true); err != nil {
+		return fmt.Errorf("enable: %w", err)
+	}
+	h.automationID = a.ID
+	return nil
+}
+
+// phoneOf is the i-th distinct US mobile-capable number.
+func phoneOf(i int) string {
+	areas := []int{734, 415, 312, 617, 206}
+	return fmt.Sprintf("+1%d%07d", areas[i/8_000_000%len(areas)], 2_000_000+i%8_000_000)
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// sampleHeap keeps the peak of the Go heap's objects in *peakMB until the
+// returned function (safe to call more than once) is called.
+func sampleHeap(peakMB *float64) (stop func()) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			*peakMB = max(*peakMB, float64(sample[0].Value.Uint64())/(1<<20))
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return sync.OnceFunc(func() { close(quit); <-done })
+}
+
+// peakRSSMB reads the process's high-water resident memory (Linux), reset
+// after setup.
+func peakRSSMB() float64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, _ := strconv.Atoi(strings.Fields(line)[1])
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+// freshSchema makes a schema of its own on the server so a run never
+// touches other data, and drops it afterwards.
+func freshSchema(ctx context.Context, base string) (string, func(), error) {
+	if base == "" {
+		return "", nil, errors.New("engine postgres needs -database-url or HERALD_TEST_POSTGRES_URL")
+	}
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", nil, err
+	}
+	schema := fmt.Sprintf("herald_bench_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		conn.Close(ctx)
+		return "", nil, err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		conn.Close(ctx)
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func() {
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		conn.Close(context.Background())
+	}, nil
+}
