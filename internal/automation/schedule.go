@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heraldsms/herald/internal/clock"
 )
 
 // Day is 24 hours. Herald's "d" suffix means exactly this, not a calendar
@@ -199,7 +201,7 @@ func (c Cron) Next(after time.Time, loc *time.Location) (time.Time, bool) {
 				if c.minute&(1<<m) == 0 {
 					continue
 				}
-				if t := wallTime(dy, dm, dd, h, m, loc); t.After(after) {
+				if t := clock.WallTime(dy, dm, dd, h, m, loc); t.After(after) {
 					return t.UTC(), true
 				}
 			}
@@ -218,37 +220,6 @@ func (c Cron) matchesDay(t time.Time) bool {
 		return dom && dow
 	}
 	return dom || dow
-}
-
-// wallTime returns the first instant at which loc's clocks read the given
-// date and time. When clocks skip that reading (spring forward), it returns
-// the instant they jump over it; when they read it twice (fall back), the
-// earlier of the two. time.Date alone guarantees neither.
-func wallTime(y int, mo time.Month, d, h, m int, loc *time.Location) time.Time {
-	t := time.Date(y, mo, d, h, m, 0, 0, loc)
-	want := time.Date(y, mo, d, h, m, 0, 0, time.UTC)
-	ty, tmo, td := t.Date()
-	got := time.Date(ty, tmo, td, t.Hour(), t.Minute(), 0, 0, time.UTC)
-	start, end := t.ZoneBounds()
-	switch {
-	case got.After(want): // normalised forward across the gap
-		return start
-	case got.Before(want): // normalised backward: the gap ends where t's zone does
-		return end
-	}
-	if start.IsZero() {
-		return t
-	}
-	_, off := t.Zone()
-	_, prevOff := start.Add(-time.Nanosecond).Zone()
-	if prevOff <= off {
-		return t
-	}
-	// Clocks went back at start; the same reading may have occurred before.
-	if earlier := t.Add(-time.Duration(prevOff-off) * time.Second); earlier.Before(start) {
-		return earlier
-	}
-	return t
 }
 
 // errNoSchedule is returned for a schedule trigger with neither at nor cron.

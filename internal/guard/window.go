@@ -8,6 +8,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/heraldsms/herald/internal/clock"
 	"github.com/heraldsms/herald/internal/problem"
 )
 
@@ -365,43 +366,12 @@ func nextInZone(t time.Time, loc *time.Location, rule *stateRule, w Window) (tim
 			continue
 		}
 		dy, dm, dd := date.Date()
-		if open := wallTime(dy, dm, dd, s.start/60, s.start%60, loc); t.Before(open) {
+		if open := clock.WallTime(dy, dm, dd, s.start/60, s.start%60, loc); t.Before(open) {
 			return open, true
 		}
-		if t.Before(wallTime(dy, dm, dd, s.end/60, s.end%60, loc)) {
+		if t.Before(clock.WallTime(dy, dm, dd, s.end/60, s.end%60, loc)) {
 			return t, true
 		}
 	}
 	return time.Time{}, false
-}
-
-// wallTime returns the first instant at which loc's clocks read the given
-// date and time. When clocks skip that reading (spring forward), it returns
-// the instant they jump over it; when they read it twice (fall back), the
-// earlier of the two. time.Date alone guarantees neither.
-func wallTime(y int, mo time.Month, d, h, m int, loc *time.Location) time.Time {
-	t := time.Date(y, mo, d, h, m, 0, 0, loc)
-	want := time.Date(y, mo, d, h, m, 0, 0, time.UTC)
-	ty, tmo, td := t.Date()
-	got := time.Date(ty, tmo, td, t.Hour(), t.Minute(), 0, 0, time.UTC)
-	start, end := t.ZoneBounds()
-	switch {
-	case got.After(want): // normalised forward across the gap
-		return start
-	case got.Before(want): // normalised backward: the gap ends where t's zone does
-		return end
-	}
-	if start.IsZero() {
-		return t
-	}
-	_, off := t.Zone()
-	_, prevOff := start.Add(-time.Nanosecond).Zone()
-	if prevOff <= off {
-		return t
-	}
-	// Clocks went back at start; the same reading may have occurred before.
-	if earlier := t.Add(-time.Duration(prevOff-off) * time.Second); earlier.Before(start) {
-		return earlier
-	}
-	return t
 }
