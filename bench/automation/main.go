@@ -23,12 +23,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -37,8 +35,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/heraldsms/herald/bench/internal/benchkit"
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/app"
 	"github.com/heraldsms/herald/internal/automation"
@@ -168,18 +165,18 @@ func run(o options) (*result, error) {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	stopSampling := sampleHeap(&res.PeakHeapMB)
+	stopSampling := benchkit.SampleHeap(&res.PeakHeapMB)
 	defer stopSampling()
 	if o.scenario == "events" {
 		err = runEvents(ctx, h, o, res)
 	} else {
 		err = runPromotion(ctx, h, o, res)
 	}
-	res.PeakRSSMB = peakRSSMB()
+	res.PeakRSSMB = benchkit.PeakRSSMB()
 	stopSampling()
 	pprof.StopCPUProfile()
 	if o.memProfile != "" && err == nil {
-		err = writeHeapProfile(o.memProfile)
+		err = benchkit.WriteHeapProfile(o.memProfile)
 	}
 	fmt.Fprintf(os.Stderr, "%s %s, n %d: events %.0f/s; created in %.2f s; handed %d at %.0f messages/s (%.2f s); "+
 		"fire delay %.2f s; peak RSS %.0f MB, heap %.0f MB\n", o.engine, o.scenario, o.n, res.EventsPerS, res.CreatedS,
@@ -393,7 +390,7 @@ func start(ctx context.Context, o options) (*herald, func(), error) {
 		cleanups = append(cleanups, func() { _ = os.RemoveAll(dir) })
 		cfg.DataDir = dir
 	case "postgres":
-		u, drop, err := freshSchema(ctx, o.dbURL)
+		u, drop, err := benchkit.FreshSchema(ctx, o.dbURL)
 		if err != nil {
 			return fail(err)
 		}
@@ -517,83 +514,4 @@ func (h *herald) automation(ctx context.Context, def automation.Definition) erro
 func phoneOf(i int) string {
 	areas := []int{734, 415, 312, 617, 206}
 	return fmt.Sprintf("+1%d%07d", areas[i/8_000_000%len(areas)], 2_000_000+i%8_000_000)
-}
-
-func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// sampleHeap keeps the peak of the Go heap's objects in *peakMB until the
-// returned function (safe to call more than once) is called.
-func sampleHeap(peakMB *float64) (stop func()) {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			*peakMB = max(*peakMB, float64(sample[0].Value.Uint64())/(1<<20))
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return sync.OnceFunc(func() { close(quit); <-done })
-}
-
-// peakRSSMB reads the process's high-water resident memory (Linux), reset
-// after setup.
-func peakRSSMB() float64 {
-	raw, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(raw), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			kb, _ := strconv.Atoi(strings.Fields(line)[1])
-			return float64(kb) / 1024
-		}
-	}
-	return 0
-}
-
-// freshSchema makes a schema of its own on the server so a run never
-// touches other data, and drops it afterwards.
-func freshSchema(ctx context.Context, base string) (string, func(), error) {
-	if base == "" {
-		return "", nil, errors.New("engine postgres needs -database-url or HERALD_TEST_POSTGRES_URL")
-	}
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return "", nil, err
-	}
-	schema := fmt.Sprintf("herald_bench_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		conn.Close(ctx)
-		return "", nil, err
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		conn.Close(ctx)
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	}, nil
 }

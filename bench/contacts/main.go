@@ -20,20 +20,17 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"runtime/pprof"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/heraldsms/herald/bench/internal/benchkit"
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/app"
 	"github.com/heraldsms/herald/internal/config"
-	"github.com/jackc/pgx/v5"
 )
 
 type result struct {
@@ -86,7 +83,7 @@ func run(engine, dbURL string, upserts, clients, importRows int) error {
 		defer os.RemoveAll(dir)
 		cfg.DataDir = dir
 	case "postgres":
-		u, cleanup, err := freshSchema(ctx, dbURL)
+		u, cleanup, err := benchkit.FreshSchema(ctx, dbURL)
 		if err != nil {
 			return err
 		}
@@ -113,7 +110,7 @@ func run(engine, dbURL string, upserts, clients, importRows int) error {
 	if err := benchImport(srv.URL, key, importRows, &res); err != nil {
 		return err
 	}
-	res.PeakRSSMB = peakRSSMB()
+	res.PeakRSSMB = benchkit.PeakRSSMB()
 	return json.NewEncoder(os.Stdout).Encode(res)
 }
 
@@ -163,7 +160,7 @@ func benchUpserts(base, key string, n, clients int, res *result) error {
 	default:
 	}
 	res.UpsertsPerS = float64(n) / elapsed.Seconds()
-	res.UpsertP50Ms, res.UpsertP99Ms = percentileMs(latencies, 0.50), percentileMs(latencies, 0.99)
+	res.UpsertP50Ms, res.UpsertP99Ms = benchkit.PercentileMs(latencies, 0.50), benchkit.PercentileMs(latencies, 0.99)
 	return nil
 }
 
@@ -202,53 +199,4 @@ func benchImport(base, key string, n int, res *result) error {
 		return fmt.Errorf("import created %d of %d rows (%d failed)", out.Created, n, out.Failed)
 	}
 	return nil
-}
-
-func percentileMs(d []time.Duration, p float64) float64 {
-	s := append([]time.Duration(nil), d...)
-	slices.Sort(s)
-	return float64(s[int(float64(len(s)-1)*p)].Microseconds()) / 1000
-}
-
-// peakRSSMB reads the process's high-water resident memory (Linux).
-func peakRSSMB() float64 {
-	raw, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			kb, _ := strconv.Atoi(strings.Fields(line)[1])
-			return float64(kb) / 1024
-		}
-	}
-	return 0
-}
-
-// freshSchema makes a schema of its own on the server so a run never
-// touches other data, and drops it afterwards.
-func freshSchema(ctx context.Context, base string) (string, func(), error) {
-	if base == "" {
-		return "", nil, fmt.Errorf("engine postgres needs -database-url")
-	}
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return "", nil, err
-	}
-	schema := fmt.Sprintf("herald_bench_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		conn.Close(ctx)
-		return "", nil, err
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	}, nil
 }

@@ -13,15 +13,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/url"
 	"os"
 	"runtime/pprof"
-	"slices"
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/heraldsms/herald/bench/internal/benchkit"
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/clock"
 	"github.com/heraldsms/herald/internal/db"
@@ -94,7 +91,7 @@ func run(p params) error {
 		defer os.RemoveAll(dir)
 		opts.DataDir = dir
 	case "postgres":
-		u, cleanup, err := freshSchema(ctx, p.dbURL)
+		u, cleanup, err := benchkit.FreshSchema(ctx, p.dbURL)
 		if err != nil {
 			return err
 		}
@@ -337,8 +334,8 @@ func timeQueries(ctx context.Context, m *metrics.Service, f fixture, p params, o
 				cpu = append(cpu, cpuTime()-startCPU)
 			}
 		}
-		_ = out.Encode(result{Engine: p.engine, Case: c.name, Runs: p.runs, P50ms: percentileMs(took, 0.50), P99ms: percentileMs(took, 0.99),
-			CPUp50ms: percentileMs(cpu, 0.50)})
+		_ = out.Encode(result{Engine: p.engine, Case: c.name, Runs: p.runs, P50ms: benchkit.PercentileMs(took, 0.50), P99ms: benchkit.PercentileMs(took, 0.99),
+			CPUp50ms: benchkit.PercentileMs(cpu, 0.50)})
 	}
 	return nil
 }
@@ -350,38 +347,4 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func percentileMs(d []time.Duration, p float64) float64 {
-	s := append([]time.Duration(nil), d...)
-	slices.Sort(s)
-	return float64(s[int(float64(len(s)-1)*p)].Microseconds()) / 1000
-}
-
-// freshSchema makes a schema of its own on the server so a run never
-// touches other data, and drops it afterwards.
-func freshSchema(ctx context.Context, base string) (string, func(), error) {
-	if base == "" {
-		return "", nil, fmt.Errorf("engine postgres needs -database-url")
-	}
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return "", nil, err
-	}
-	schema := fmt.Sprintf("herald_bench_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		conn.Close(ctx)
-		return "", nil, err
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	}, nil
 }

@@ -18,7 +18,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,12 +25,9 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
-	"runtime/metrics"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +35,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heraldsms/herald/bench/internal/benchkit"
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/app"
 	"github.com/heraldsms/herald/internal/config"
@@ -47,7 +44,6 @@ import (
 	"github.com/heraldsms/herald/internal/message"
 	"github.com/heraldsms/herald/internal/msgtemplate"
 	"github.com/heraldsms/herald/internal/sim"
-	"github.com/jackc/pgx/v5"
 )
 
 // The simulator trusts the first token it sees for a sub-account SID.
@@ -213,7 +209,7 @@ func run(o options) (*result, error) {
 		defer pprof.StopCPUProfile()
 	}
 
-	stopSampling := sampleHeap(&res.PeakHeapMB)
+	stopSampling := benchkit.SampleHeap(&res.PeakHeapMB)
 	defer stopSampling()
 	// acceptedAt[i] is when message i's 202 arrived, as time since start.
 	acceptedAt := make([]time.Duration, o.n)
@@ -232,11 +228,11 @@ func run(o options) (*result, error) {
 	res.AcceptS = time.Since(start).Seconds()
 	res.AcceptedPerS = float64(o.n) / res.AcceptS
 	done := <-delivered
-	res.PeakRSSMB = peakRSSMB()
+	res.PeakRSSMB = benchkit.PeakRSSMB()
 	stopSampling()
 	pprof.StopCPUProfile()
 	if o.memProfile != "" {
-		if err := writeHeapProfile(o.memProfile); err != nil {
+		if err := benchkit.WriteHeapProfile(o.memProfile); err != nil {
 			return res, err
 		}
 	}
@@ -255,10 +251,10 @@ func run(o options) (*result, error) {
 	res.Duplicates, res.LatencyN = dups, len(toCarrier)
 	missing := min(o.n, o.simKeep) - len(toCarrier)
 	if len(toCarrier) > 0 {
-		res.P50Ms, res.P90Ms = percentileMs(toCarrier, 0.50), percentileMs(toCarrier, 0.90)
-		res.P99Ms, res.MaxMs = percentileMs(toCarrier, 0.99), percentileMs(toCarrier, 1)
+		res.P50Ms, res.P90Ms = benchkit.PercentileMs(toCarrier, 0.50), benchkit.PercentileMs(toCarrier, 0.90)
+		res.P99Ms, res.MaxMs = benchkit.PercentileMs(toCarrier, 0.99), benchkit.PercentileMs(toCarrier, 1)
 	}
-	res.APIP50Ms, res.APIP99Ms = percentileMs(apiLatency, 0.50), percentileMs(apiLatency, 0.99)
+	res.APIP50Ms, res.APIP99Ms = benchkit.PercentileMs(apiLatency, 0.50), benchkit.PercentileMs(apiLatency, 0.99)
 
 	mode := "full speed"
 	if o.rate > 0 {
@@ -313,7 +309,7 @@ func start(ctx context.Context, o options) (*herald, func(), error) {
 		cleanups = append(cleanups, func() { _ = os.RemoveAll(dir) })
 		cfg.DataDir = dir
 	case "postgres":
-		u, drop, err := freshSchema(ctx, o.dbURL)
+		u, drop, err := benchkit.FreshSchema(ctx, o.dbURL)
 		if err != nil {
 			return fail(err)
 		}
@@ -554,88 +550,4 @@ func carrierLatencies(got []sim.Received, start time.Time, acceptedAt []time.Dur
 		lat = append(lat, r.ReceivedAt.Sub(start)-acceptedAt[i])
 	}
 	return lat, dups
-}
-
-func percentileMs(d []time.Duration, p float64) float64 {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return float64(s[int(float64(len(s)-1)*p)].Microseconds()) / 1000
-}
-
-func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// sampleHeap keeps the peak of the Go heap's objects in *peakMB until the
-// returned function (safe to call more than once) is called.
-func sampleHeap(peakMB *float64) (stop func()) {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			*peakMB = max(*peakMB, float64(sample[0].Value.Uint64())/(1<<20))
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return sync.OnceFunc(func() { close(quit); <-done })
-}
-
-// peakRSSMB reads the process's high-water resident memory (Linux).
-func peakRSSMB() float64 {
-	raw, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			kb, _ := strconv.Atoi(strings.Fields(line)[1])
-			return float64(kb) / 1024
-		}
-	}
-	return 0
-}
-
-// freshSchema makes a schema of its own on the server so a run never
-// touches other data, and drops it afterwards.
-func freshSchema(ctx context.Context, base string) (string, func(), error) {
-	if base == "" {
-		return "", nil, errors.New("engine postgres needs -database-url or HERALD_TEST_POSTGRES_URL")
-	}
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return "", nil, err
-	}
-	schema := fmt.Sprintf("herald_bench_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		conn.Close(ctx)
-		return "", nil, err
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		conn.Close(ctx)
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	}, nil
 }

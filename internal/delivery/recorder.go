@@ -24,6 +24,13 @@ type recorder struct {
 const (
 	flushEvery = 5 * time.Millisecond
 	flushAt    = 200
+	// perRecord bounds one Record call, so a slow database writes a
+	// backlog in transactions that each finish well inside their timeout.
+	perRecord = 500
+	// maxBacklog is how many outcomes may wait to be written before the
+	// worker stops claiming: claims must not outrun the writing of their
+	// results, or they expire and are sent again.
+	maxBacklog = 2000
 )
 
 func newRecorder(w *worker) *recorder {
@@ -54,6 +61,13 @@ func (r *recorder) add(o message.Outcome) {
 	}
 }
 
+// backlog is how many outcomes wait to be written.
+func (r *recorder) backlog() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.pending)
+}
+
 func (r *recorder) loop() {
 	defer r.wg.Done()
 	t := time.NewTicker(flushEvery)
@@ -81,12 +95,20 @@ func (r *recorder) flush() {
 	if len(batch) == 0 {
 		return
 	}
+	for len(batch) > 0 {
+		chunk := batch[:min(perRecord, len(batch))]
+		batch = batch[len(chunk):]
+		r.record(acct, chunk)
+	}
+}
+
+func (r *recorder) record(acct account.Account, outcomes []message.Outcome) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := r.w.d.messages.Record(ctx, acct, batch); err != nil {
+	if err := r.w.d.messages.Record(ctx, acct, outcomes); err != nil {
 		// The claims expire and the messages are sent again: at most the
 		// design's one duplicate per in-flight send.
-		r.w.d.log.Error("record outcomes failed", "err", err, "count", len(batch))
+		r.w.d.log.Error("record outcomes failed", "err", err, "count", len(outcomes))
 	}
 }
 

@@ -94,6 +94,9 @@ func (w *worker) run(ctx context.Context) {
 			return
 		}
 		w.promote(ctx)
+		for rec.backlog() > maxBacklog && ctx.Err() == nil {
+			w.sleep(ctx, flushEvery)
+		}
 		// Wait for one token, then take whatever else the bucket holds.
 		if err := w.limiter.Wait(ctx); err != nil {
 			return
