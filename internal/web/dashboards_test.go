@@ -147,7 +147,12 @@ func TestDashboardShowsTheAccountsFigures(t *testing.T) {
 		}
 		require.Equal(t, 2.0, total)
 		require.Equal(t, 30, p.doc.Find("#chart-messages-table tbody tr").Length())
-		today := time.Now().UTC().Format("2006-01-02")
+		// The last day is today in the account's time zone, not in UTC.
+		acct, err := s.app.Accounts.Get(context.Background(), s.acct)
+		require.NoError(t, err)
+		zone, err := time.LoadLocation(acct.TimeZone)
+		require.NoError(t, err)
+		today := time.Now().In(zone).Format("2006-01-02")
 		require.Equal(t, today, strings.TrimSpace(p.doc.Find("#chart-messages-table tbody tr").Last().Find("th").Text()))
 
 		// The latest messages open their transaction log.

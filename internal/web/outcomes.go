@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldsms/herald/internal/automation"
 	"github.com/heraldsms/herald/internal/contact"
+	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/message"
 	"github.com/heraldsms/herald/internal/msgtemplate"
 	"github.com/heraldsms/herald/internal/problem"
@@ -78,7 +79,7 @@ func (s *Server) outcomes(w http.ResponseWriter, r *http.Request, v *view) error
 	if err := s.outcomeChoices(r.Context(), v.Principal.AccountID, &d); err != nil {
 		return err
 	}
-	f, err := in.parse(q.Get("cursor"))
+	f, err := in.parse(q.Get("cursor"), accountZone(v.Account))
 	if err != nil {
 		p, ok := problem.As(err)
 		if !ok || p.Kind != problem.Invalid {
@@ -116,9 +117,9 @@ func (s *Server) outcomes(w http.ResponseWriter, r *http.Request, v *view) error
 	return s.render(w, r, http.StatusOK, "outcomes", v, d)
 }
 
-// parse turns the typed filter into a message filter. Dates are whole UTC
-// days, "to" included.
-func (in outcomeFilter) parse(cursor string) (message.Filter, error) {
+// parse turns the typed filter into a message filter. Dates are whole days
+// in the account's time zone, as on the dashboard, "to" included.
+func (in outcomeFilter) parse(cursor string, zone *time.Location) (message.Filter, error) {
 	vals := map[string]string{"kind": in.Kind, "template_id": in.TemplateID, "program_id": in.ProgramID,
 		"automation_id": in.AutomationID, "contact_id": in.ContactID, "cursor": cursor}
 	if in.Status != "" {
@@ -139,17 +140,29 @@ func (in outcomeFilter) parse(cursor string) (message.Filter, error) {
 		if d.value == "" {
 			continue
 		}
-		day, err := time.Parse(time.DateOnly, d.value)
+		day, err := time.ParseInLocation(time.DateOnly, d.value, zone)
 		if err != nil {
 			return message.Filter{}, problem.Invalidf("invalid_date", d.name, "give a date such as 2026-11-01")
 		}
-		vals[d.name] = day.AddDate(0, 0, d.days).Format(time.RFC3339)
+		vals[d.name] = day.AddDate(0, 0, d.days).UTC().Format(time.RFC3339)
 	}
 	f, err := message.ParseFilter(func(k string) string { return vals[k] })
 	if err == nil && !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
 		return f, problem.Invalidf("invalid_date_range", "to", "the end date comes before the start date")
 	}
 	return f, err
+}
+
+// accountZone is the account's time zone, or UTC when it has none or an
+// unknown one.
+func accountZone(a *account.Account) *time.Location {
+	if a == nil {
+		return time.UTC
+	}
+	if loc, err := time.LoadLocation(a.TimeZone); err == nil {
+		return loc
+	}
+	return time.UTC
 }
 
 // outcomeChoices fills the filter's pickers with the account's templates,

@@ -113,6 +113,12 @@ func TestOutcomesLogCountsAndFilters(t *testing.T) {
 		// The counts stay those of the whole filter, so other tiles still lead somewhere.
 		require.Equal(t, "1", strings.TrimSpace(p.doc.Find("#outcome-tile-delivered .value").Text()))
 
+		// Dates are days in the account's time zone.
+		acct, err := s.app.Accounts.Get(context.Background(), s.acct)
+		require.NoError(t, err)
+		zone, err := time.LoadLocation(acct.TimeZone)
+		require.NoError(t, err)
+		today := time.Now().In(zone).Format(time.DateOnly)
 		for _, c := range []struct {
 			query string
 			want  []string // message ids shown
@@ -121,7 +127,7 @@ func TestOutcomesLogCountsAndFilters(t *testing.T) {
 			{"status=processing", nil},
 			{"template_id=" + tpl, []string{skipped.ID, sent.ID}},
 			{"kind=marketing", nil},
-			{"from=" + time.Now().UTC().Format(time.DateOnly) + "&to=" + time.Now().UTC().Format(time.DateOnly), []string{skipped.ID, sent.ID}},
+			{"from=" + today + "&to=" + today, []string{skipped.ID, sent.ID}},
 			{"to=2020-01-01", nil},
 			{"contact_id=" + ava.ID, []string{sent.ID}},
 		} {
