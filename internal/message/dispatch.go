@@ -25,7 +25,7 @@ RETURNING ` + messageColumns
 func (s *Service) Claim(ctx context.Context, numberID string, n int, lease time.Duration) ([]*Message, error) {
 	now := s.clock.Now()
 	var out []*Message
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, fmt.Sprintf(claimQuery, s.db.SkipLocked()), numberID, now, now.Add(lease), n)
 		if err != nil {
 			return fmt.Errorf("message: claim: %w", err)
@@ -104,7 +104,7 @@ WHERE account_id = $1 AND id = $2 AND status = 'sending'`
 // were skipped at the last moment.
 func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outcome) error {
 	now := s.clock.Now()
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		changes := make([]change, 0, len(outcomes))
 		released := 0
 		for _, o := range outcomes {

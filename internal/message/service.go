@@ -95,8 +95,9 @@ func NewService(d *db.DB, c clock.Clock, log *slog.Logger, accounts Accounts, co
 	return &Service{db: d, clock: c, log: log, accounts: accounts, contacts: contacts, templates: templates}
 }
 
-// SetGroup makes new messages and carrier statuses commit in groups: a
-// burst of them pays for one commit instead of one each.
+// SetGroup makes new messages, claims, send results and carrier statuses
+// commit in groups: a burst of them pays for one commit instead of one
+// each, and on SQLite they stop queueing for the writer one by one.
 func (s *Service) SetGroup(g *db.Group) { s.group = g }
 
 // write runs fn in a transaction of its own, or in a shared one when the
