@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/automation"
 	"github.com/heraldsms/herald/internal/contact"
-	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/message"
 	"github.com/heraldsms/herald/internal/msgtemplate"
 	"github.com/heraldsms/herald/internal/problem"
