@@ -20,8 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -39,7 +37,6 @@ import (
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/app"
 	"github.com/heraldsms/herald/internal/automation"
-	"github.com/heraldsms/herald/internal/config"
 	"github.com/heraldsms/herald/internal/consent"
 	"github.com/heraldsms/herald/internal/contact"
 	"github.com/heraldsms/herald/internal/message"
@@ -361,71 +358,19 @@ func lastCreated(ctx context.Context, h *herald) (time.Time, error) {
 // run reaches, one fast sender number, an approved template (marketing for
 // the promotion, transactional for events) and n opted-in contacts.
 func start(ctx context.Context, o options) (*herald, func(), error) {
-	var cleanups []func()
-	var once sync.Once
-	cleanup := func() {
-		once.Do(func() {
-			for i := len(cleanups) - 1; i >= 0; i-- {
-				cleanups[i]()
-			}
-		})
-	}
-	fail := func(err error) (*herald, func(), error) {
-		cleanup()
+	a, base, cleanup, err := benchkit.Serve(ctx, o.engine, o.dbURL, nil,
+		app.WithSimulator(func(c *sim.Config) {
+			// Herald's own rows say what was handed over; the simulator keeps
+			// only a few, so its record does not show in the peak memory.
+			c.InboxTotal, c.InboxPerHandset = 1000, 1
+		}))
+	if err != nil {
 		return nil, nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fail(err)
-	}
-	base := "http://" + ln.Addr().String()
-	cfg := config.Config{Addr: ln.Addr().String(), PublicURL: base, SecretKey: "bench automation",
-		Simulator: true, LogLevel: "warn", LogFormat: "text"}
-	switch o.engine {
-	case "sqlite":
-		dir, err := os.MkdirTemp("", "herald-bench-")
-		if err != nil {
-			return fail(err)
-		}
-		cleanups = append(cleanups, func() { _ = os.RemoveAll(dir) })
-		cfg.DataDir = dir
-	case "postgres":
-		u, drop, err := benchkit.FreshSchema(ctx, o.dbURL)
-		if err != nil {
-			return fail(err)
-		}
-		cleanups = append(cleanups, drop)
-		cfg.DatabaseURL = u
-	default:
-		_ = ln.Close()
-		return fail(fmt.Errorf("engine %q: want sqlite or postgres", o.engine))
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := app.Open(ctx, cfg, log, app.WithSimulator(func(c *sim.Config) {
-		// Herald's own rows say what was handed over; the simulator keeps
-		// only a few, so its record does not show in the peak memory.
-		c.InboxTotal, c.InboxPerHandset = 1000, 1
-	}))
-	if err != nil {
-		_ = ln.Close()
-		return fail(err)
-	}
-	serveCtx, stopServe := context.WithCancel(ctx)
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		if err := a.ServeListener(serveCtx, ln, nil); err != nil {
-			fmt.Fprintln(os.Stderr, "bench: serve:", err)
-		}
-	}()
-	cleanups = append(cleanups, func() {
-		stopServe()
-		<-served
-		_ = a.Close()
-	})
 	h := &herald{app: a, base: base}
 	if err := setUp(ctx, h, o); err != nil {
-		return fail(err)
+		cleanup()
+		return nil, nil, err
 	}
 	return h, cleanup, nil
 }

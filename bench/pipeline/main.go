@@ -21,9 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -280,72 +278,20 @@ func run(o options) (*result, error) {
 // run reaches, one fast sender number, an approved transactional template
 // and n opted-in contacts imported from CSV (plus one for the warm-up).
 func start(ctx context.Context, o options) (*herald, func(), error) {
-	var cleanups []func()
-	var once sync.Once
-	cleanup := func() {
-		once.Do(func() {
-			for i := len(cleanups) - 1; i >= 0; i-- {
-				cleanups[i]()
-			}
-		})
-	}
-	fail := func(err error) (*herald, func(), error) {
-		cleanup()
+	a, base, cleanup, err := benchkit.Serve(ctx, o.engine, o.dbURL, func(c *config.Config) { c.SimDelay = o.simDelay },
+		app.WithSimulator(func(c *sim.Config) {
+			// Keep every message (or the newest -sim-keep), so each one's
+			// arrival can be read back.
+			c.InboxTotal = o.simKeep
+			c.InboxPerHandset = max(c.InboxPerHandset, 10)
+		}))
+	if err != nil {
 		return nil, nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fail(err)
-	}
-	base := "http://" + ln.Addr().String()
-	cfg := config.Config{Addr: ln.Addr().String(), PublicURL: base, SecretKey: "bench pipeline",
-		Simulator: true, SimDelay: o.simDelay, LogLevel: "warn", LogFormat: "text"}
-	switch o.engine {
-	case "sqlite":
-		dir, err := os.MkdirTemp("", "herald-bench-")
-		if err != nil {
-			return fail(err)
-		}
-		cleanups = append(cleanups, func() { _ = os.RemoveAll(dir) })
-		cfg.DataDir = dir
-	case "postgres":
-		u, drop, err := benchkit.FreshSchema(ctx, o.dbURL)
-		if err != nil {
-			return fail(err)
-		}
-		cleanups = append(cleanups, drop)
-		cfg.DatabaseURL = u
-	default:
-		_ = ln.Close()
-		return fail(fmt.Errorf("engine %q: want sqlite or postgres", o.engine))
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := app.Open(ctx, cfg, log, app.WithSimulator(func(c *sim.Config) {
-		// Keep every message (or the newest -sim-keep), so each one's
-		// arrival can be read back.
-		c.InboxTotal = o.simKeep
-		c.InboxPerHandset = max(c.InboxPerHandset, 10)
-	}))
-	if err != nil {
-		_ = ln.Close()
-		return fail(err)
-	}
-	serveCtx, stopServe := context.WithCancel(ctx)
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		if err := a.ServeListener(serveCtx, ln, nil); err != nil {
-			fmt.Fprintln(os.Stderr, "bench: serve:", err)
-		}
-	}()
-	cleanups = append(cleanups, func() {
-		stopServe()
-		<-served
-		_ = a.Close()
-	})
 	h := &herald{app: a, base: base}
 	if err := setUp(ctx, h, o); err != nil {
-		return fail(err)
+		cleanup()
+		return nil, nil, err
 	}
 	return h, cleanup, nil
 }
