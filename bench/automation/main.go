@@ -22,7 +22,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -30,7 +29,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/heraldsms/herald/bench/internal/benchkit"
@@ -136,16 +134,7 @@ func run(o options) (*result, error) {
 		return nil, err
 	}
 	defer cleanup()
-	sigc := make(chan os.Signal, 1)
-	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigc)
-	go func() {
-		if _, ok := <-sigc; ok {
-			pprof.StopCPUProfile()
-			cleanup()
-			os.Exit(130)
-		}
-	}()
+	defer benchkit.CleanupOnSignal(cleanup)()
 	res := &result{Engine: o.engine, Scenario: o.scenario, N: o.n, SetupS: time.Since(setupStart).Seconds()}
 	// The timed part's peak memory: forget setup's (the contact import).
 	runtime.GC()

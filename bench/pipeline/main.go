@@ -24,13 +24,11 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"os/signal"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/heraldsms/herald/bench/internal/benchkit"
@@ -170,17 +168,7 @@ func run(o options) (*result, error) {
 		return nil, err
 	}
 	defer cleanup()
-	// An interrupted run still drops its schema or removes its directory.
-	sigc := make(chan os.Signal, 1)
-	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigc)
-	go func() {
-		if _, ok := <-sigc; ok {
-			pprof.StopCPUProfile()
-			cleanup()
-			os.Exit(130)
-		}
-	}()
+	defer benchkit.CleanupOnSignal(cleanup)()
 	client := &http.Client{Transport: &http.Transport{
 		MaxIdleConns: o.clients, MaxIdleConnsPerHost: o.clients, IdleConnTimeout: time.Minute,
 	}}

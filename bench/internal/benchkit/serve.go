@@ -6,7 +6,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
+	"runtime/pprof"
 	"sync"
+	"syscall"
 
 	"github.com/heraldsms/herald/internal/app"
 	"github.com/heraldsms/herald/internal/config"
@@ -78,4 +81,23 @@ func Serve(ctx context.Context, engine, dbURL string, adjust func(*config.Config
 		_ = a.Close()
 	})
 	return a, base, cleanup, nil
+}
+
+// CleanupOnSignal makes an interrupted run (Ctrl-C, SIGTERM) still stop
+// its CPU profile and run cleanup, dropping its schema or directory, before
+// it exits. The returned function stops listening.
+func CleanupOnSignal(cleanup func()) (stop func()) {
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-sigc; ok {
+			pprof.StopCPUProfile()
+			cleanup()
+			os.Exit(130)
+		}
+	}()
+	return func() {
+		signal.Stop(sigc)
+		close(sigc)
+	}
 }
