@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,7 +25,16 @@ type groupJob struct {
 	ctx  context.Context
 	fn   func(tx *sql.Tx) error
 	done chan error
+	// state settles the race between a caller giving up and the group
+	// starting its work: exactly one of them moves it from pending.
+	state atomic.Int32
 }
+
+const (
+	jobPending int32 = iota
+	jobStarted
+	jobAbandoned
+)
 
 // NewGroup starts a group committer: work waits at most window for
 // company, and at most max pieces share a transaction. Stop it with ctx.
@@ -36,6 +46,9 @@ func NewGroup(ctx context.Context, d *DB, window time.Duration, max int) *Group 
 
 // Do runs fn in a transaction shared with other callers and returns once
 // that transaction has committed (or fn's error, with fn's writes undone).
+// When ctx ends first, fn is never run if it had not started; if it had,
+// Do waits for it, so fn never runs after Do has returned (callers read
+// what fn wrote).
 func (g *Group) Do(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	j := &groupJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
@@ -47,9 +60,10 @@ func (g *Group) Do(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	case err := <-j.done:
 		return err
 	case <-ctx.Done():
-		// The work may still commit; the caller must treat the outcome as
-		// unknown, as with any write whose answer was lost.
-		return ctx.Err()
+		if j.state.CompareAndSwap(jobPending, jobAbandoned) {
+			return ctx.Err()
+		}
+		return <-j.done
 	}
 }
 
@@ -82,6 +96,10 @@ func (g *Group) run(batch []*groupJob) {
 	results := make([]error, len(batch))
 	err := g.db.InTx(context.Background(), func(tx *sql.Tx) error {
 		for i, j := range batch {
+			if !j.state.CompareAndSwap(jobPending, jobStarted) {
+				results[i] = context.Canceled // its caller has gone
+				continue
+			}
 			if err := j.ctx.Err(); err != nil {
 				results[i] = err
 				continue

@@ -57,3 +57,59 @@ func TestGroupCommit(t *testing.T) {
 		}
 	})
 }
+
+// A caller that gives up never has its work run after it returned: work
+// not yet started is dropped, work already running is waited for.
+func TestGroupCallerGivesUp(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t, db.SQLite)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g := db.NewGroup(ctx, d, time.Millisecond, 64)
+
+	// Running work: the caller's context ends while fn runs; Do returns
+	// only after fn has, and fn's own result is what it returns.
+	callerCtx, giveUp := context.WithCancel(ctx)
+	running, release := make(chan struct{}), make(chan struct{})
+	wrote := false
+	done := make(chan error, 1)
+	go func() {
+		done <- g.Do(callerCtx, func(*sql.Tx) error {
+			close(running)
+			<-release
+			wrote = true
+			return nil
+		})
+	}()
+	<-running
+	giveUp()
+	select {
+	case <-done:
+		t.Fatal("Do returned while its work was still running")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	require.NoError(t, <-done)
+	require.True(t, wrote)
+
+	// Work whose caller gave up before the group reached it never runs.
+	blockCtx, unblock := context.WithCancel(ctx)
+	defer unblock()
+	blocking := make(chan struct{})
+	go func() {
+		_ = g.Do(ctx, func(*sql.Tx) error { close(blocking); <-blockCtx.Done(); return nil })
+	}()
+	<-blocking // the group is busy; the next job waits for the next batch
+	late, giveUpLate := context.WithCancel(ctx)
+	ran := make(chan struct{}, 1)
+	lateDone := make(chan error, 1)
+	go func() {
+		lateDone <- g.Do(late, func(*sql.Tx) error { ran <- struct{}{}; return nil })
+	}()
+	time.Sleep(20 * time.Millisecond)
+	giveUpLate()
+	require.ErrorIs(t, <-lateDone, context.Canceled)
+	unblock()
+	time.Sleep(50 * time.Millisecond)
+	require.Empty(t, ran, "abandoned work does not run")
+}
