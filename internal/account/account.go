@@ -43,6 +43,17 @@ func (a Account) Brand() string {
 	return a.Name
 }
 
+// Location is the account's time zone: months of the monthly limit and
+// days on the dashboard and in the outcomes log are counted in it. An
+// account's zone is checked when it is set; UTC stands in if it fails to
+// load (a zone database without it).
+func (a Account) Location() *time.Location {
+	if loc, err := time.LoadLocation(a.TimeZone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
 // AllowsCountry reports whether messages may go to phones of a country.
 func (a Account) AllowsCountry(c string) bool {
 	for _, allowed := range a.AllowedCountries {

@@ -28,11 +28,7 @@ var marks = []int{50, 80, 100}
 
 // monthOf is the calendar month of t in the account's time zone.
 func monthOf(a account.Account, t time.Time) string {
-	loc, err := time.LoadLocation(a.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return t.In(loc).Format("2006-01")
+	return t.In(a.Location()).Format("2006-01")
 }
 
 // reserveMany counts new messages against the account's monthly limit in

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/automation"
 	"github.com/heraldsms/herald/internal/contact"
 	"github.com/heraldsms/herald/internal/message"
@@ -79,7 +78,7 @@ func (s *Server) outcomes(w http.ResponseWriter, r *http.Request, v *view) error
 	if err := s.outcomeChoices(r.Context(), v.Principal.AccountID, &d); err != nil {
 		return err
 	}
-	f, err := in.parse(q.Get("cursor"), accountZone(v.Account))
+	f, err := in.parse(q.Get("cursor"), v.Account.Location())
 	if err != nil {
 		p, ok := problem.As(err)
 		if !ok || p.Kind != problem.Invalid {
@@ -151,18 +150,6 @@ func (in outcomeFilter) parse(cursor string, zone *time.Location) (message.Filte
 		return f, problem.Invalidf("invalid_date_range", "to", "the end date comes before the start date")
 	}
 	return f, err
-}
-
-// accountZone is the account's time zone, or UTC when it has none or an
-// unknown one.
-func accountZone(a *account.Account) *time.Location {
-	if a == nil {
-		return time.UTC
-	}
-	if loc, err := time.LoadLocation(a.TimeZone); err == nil {
-		return loc
-	}
-	return time.UTC
 }
 
 // outcomeChoices fills the filter's pickers with the account's templates,
