@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -22,9 +23,13 @@ type Group struct {
 }
 
 type groupJob struct {
-	ctx  context.Context
-	fn   func(tx *sql.Tx) error
-	done chan error
+	ctx context.Context
+	fn  func(tx *sql.Tx) error
+	// merge, when set, is the Merged that runs this job together with the
+	// batch's other jobs of the same Merged; item is the job's input.
+	merge merger
+	item  any
+	done  chan error
 	// state settles the race between a caller giving up and the group
 	// starting its work: exactly one of them moves it from pending.
 	state atomic.Int32
@@ -50,7 +55,10 @@ func NewGroup(ctx context.Context, d *DB, window time.Duration, max int) *Group 
 // Do waits for it, so fn never runs after Do has returned (callers read
 // what fn wrote).
 func (g *Group) Do(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	j := &groupJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return g.submit(ctx, &groupJob{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+func (g *Group) submit(ctx context.Context, j *groupJob) error {
 	select {
 	case g.jobs <- j:
 	case <-ctx.Done():
@@ -91,30 +99,38 @@ func (g *Group) loop(ctx context.Context) {
 	}
 }
 
-// run executes a batch in one transaction, each job in a savepoint.
+// run executes a batch in one transaction. A plain job runs in a savepoint
+// of its own; the jobs of one Merged run together, in one savepoint, where
+// the first of them stands in the batch.
 func (g *Group) run(batch []*groupJob) {
 	results := make([]error, len(batch))
 	err := g.db.InTx(context.Background(), func(tx *sql.Tx) error {
+		merged := map[merger]bool{}
 		for i, j := range batch {
-			if !j.state.CompareAndSwap(jobPending, jobStarted) {
-				results[i] = context.Canceled // its caller has gone
-				continue
-			}
-			if err := j.ctx.Err(); err != nil {
-				results[i] = err
-				continue
-			}
-			if _, err := tx.Exec("SAVEPOINT group_job"); err != nil {
-				return fmt.Errorf("db: savepoint: %w", err)
-			}
-			if results[i] = j.fn(tx); results[i] != nil {
-				if _, err := tx.Exec("ROLLBACK TO SAVEPOINT group_job"); err != nil {
-					return fmt.Errorf("db: rollback to savepoint: %w", err)
+			if j.merge != nil {
+				if merged[j.merge] {
+					continue
 				}
+				merged[j.merge] = true
+				var idx []int
+				for k := i; k < len(batch); k++ {
+					if batch[k].merge == j.merge && g.start(batch[k], &results[k]) {
+						idx = append(idx, k)
+					}
+				}
+				if err := g.runMerged(tx, j.merge, batch, idx, results); err != nil {
+					return err
+				}
+				continue
 			}
-			if _, err := tx.Exec("RELEASE SAVEPOINT group_job"); err != nil {
-				return fmt.Errorf("db: release savepoint: %w", err)
+			if !g.start(j, &results[i]) {
+				continue
 			}
+			err := savepoint(tx, func() error { return j.fn(tx) })
+			if errors.Is(err, errSavepoint) {
+				return err
+			}
+			results[i] = err
 		}
 		return nil
 	})
@@ -124,4 +140,123 @@ func (g *Group) run(batch []*groupJob) {
 		}
 		j.done <- results[i]
 	}
+}
+
+// start claims a job for running; a job whose caller has gone is not run.
+func (g *Group) start(j *groupJob, result *error) bool {
+	if !j.state.CompareAndSwap(jobPending, jobStarted) {
+		*result = context.Canceled // its caller has gone
+		return false
+	}
+	if err := j.ctx.Err(); err != nil {
+		*result = err
+		return false
+	}
+	return true
+}
+
+// runMerged runs the jobs batch[idx] of one Merged in one call. If that
+// call fails as a whole, its writes are undone and each job is run alone,
+// so one bad item fails only its own caller.
+func (g *Group) runMerged(tx *sql.Tx, m merger, batch []*groupJob, idx []int, results []error) error {
+	if len(idx) == 0 {
+		return nil
+	}
+	jobs := make([]*groupJob, len(idx))
+	for n, k := range idx {
+		jobs[n] = batch[k]
+	}
+	var errs []error
+	err := savepoint(tx, func() (err error) {
+		errs, err = m.runAll(tx, jobs)
+		return err
+	})
+	if errors.Is(err, errSavepoint) {
+		return err
+	}
+	if err == nil {
+		for n, k := range idx {
+			results[k] = errs[n]
+		}
+		return nil
+	}
+	if len(jobs) == 1 {
+		results[idx[0]] = err
+		return nil
+	}
+	for n, k := range idx {
+		err := savepoint(tx, func() (err error) {
+			errs, err = m.runAll(tx, jobs[n:n+1])
+			return err
+		})
+		if errors.Is(err, errSavepoint) {
+			return err
+		}
+		if err == nil {
+			err = errs[0]
+		}
+		results[k] = err
+	}
+	return nil
+}
+
+// errSavepoint marks a failure of the savepoint statements themselves,
+// which leaves the transaction unusable.
+var errSavepoint = errors.New("db: savepoint")
+
+// savepoint runs fn inside a savepoint, rolled back if fn fails.
+func savepoint(tx *sql.Tx, fn func() error) error {
+	if _, err := tx.Exec("SAVEPOINT group_job"); err != nil {
+		return fmt.Errorf("%w: %w", errSavepoint, err)
+	}
+	err := fn()
+	if err != nil {
+		if _, rerr := tx.Exec("ROLLBACK TO SAVEPOINT group_job"); rerr != nil {
+			return fmt.Errorf("%w: rollback: %w", errSavepoint, rerr)
+		}
+	}
+	if _, rerr := tx.Exec("RELEASE SAVEPOINT group_job"); rerr != nil {
+		return fmt.Errorf("%w: release: %w", errSavepoint, rerr)
+	}
+	return err
+}
+
+// Merged is work a Group runs for many callers in one call: the items that
+// arrive together reach fn as one slice, so a few set-based statements do
+// the work of a round trip per caller. fn returns each item's own result
+// (a refusal that writes nothing), or an error for the whole call; then
+// its writes are undone and fn runs again for each item alone.
+type Merged[T any] struct {
+	g  *Group
+	fn func(ctx context.Context, tx *sql.Tx, items []T) ([]error, error)
+}
+
+// NewMerged returns a Merged whose items g commits.
+func NewMerged[T any](g *Group, fn func(ctx context.Context, tx *sql.Tx, items []T) ([]error, error)) *Merged[T] {
+	return &Merged[T]{g: g, fn: fn}
+}
+
+// Do runs item with the other items that arrive with it and returns once
+// their transaction has committed, with the item's own result. As with
+// Group.Do, an item whose caller gave up before it started never runs.
+func (m *Merged[T]) Do(ctx context.Context, item T) error {
+	return m.g.submit(ctx, &groupJob{ctx: ctx, merge: m, item: item, done: make(chan error, 1)})
+}
+
+type merger interface {
+	runAll(tx *sql.Tx, jobs []*groupJob) ([]error, error)
+}
+
+func (m *Merged[T]) runAll(tx *sql.Tx, jobs []*groupJob) ([]error, error) {
+	items := make([]T, len(jobs))
+	for i, j := range jobs {
+		items[i] = j.item.(T)
+	}
+	// The callers' contexts only decide whether their items start; once
+	// started, the shared transaction runs to its end.
+	errs, err := m.fn(context.Background(), tx, items)
+	if err == nil && len(errs) != len(items) {
+		return nil, fmt.Errorf("db: merged work returned %d results for %d items", len(errs), len(items))
+	}
+	return errs, err
 }

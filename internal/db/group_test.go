@@ -113,3 +113,56 @@ func TestGroupCallerGivesUp(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	require.Empty(t, ran, "abandoned work does not run")
 }
+
+// Merged work runs the items that arrive together in one call. An item the
+// call refuses fails alone and writes nothing; an item that breaks the
+// whole call (here a duplicate key) is found by running the items one by
+// one, and fails only its own caller.
+func TestMergedWork(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		g := db.NewGroup(ctx, d, 20*time.Millisecond, 64)
+		now := time.Now().UTC()
+		var mu sync.Mutex
+		largest := 0
+		insert := db.NewMerged(g, func(ctx context.Context, tx *sql.Tx, names []string) ([]error, error) {
+			mu.Lock()
+			largest = max(largest, len(names))
+			mu.Unlock()
+			errs := make([]error, len(names))
+			var rows [][]any
+			for i, name := range names {
+				if name == "refused" {
+					errs[i] = errors.New("no accounts called refused")
+					continue
+				}
+				rows = append(rows, []any{"acc_" + name, name, now, now})
+			}
+			return errs, db.InsertRows(ctx, tx, "accounts", []string{"id", "name", "created_at", "updated_at"}, rows, "")
+		})
+		require.NoError(t, insert.Do(ctx, "taken"))
+
+		names := []string{"refused", "taken"}
+		for i := range 30 {
+			names = append(names, fmt.Sprintf("n%02d", i))
+		}
+		errs := make([]error, len(names))
+		var wg sync.WaitGroup
+		for i, name := range names {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = insert.Do(ctx, name) }()
+		}
+		wg.Wait()
+		require.Greater(t, largest, 1, "items that arrived together ran in one call")
+		require.ErrorContains(t, errs[0], "no accounts called refused")
+		require.True(t, db.IsUniqueViolation(errs[1]), "the duplicate fails its own caller: %v", errs[1])
+		for i, err := range errs[2:] {
+			require.NoError(t, err, names[i+2])
+		}
+		var n int
+		require.NoError(t, d.Read().QueryRowContext(ctx, `SELECT count(*) FROM accounts`).Scan(&n))
+		require.Equal(t, 31, n, "taken once, and the thirty others")
+	})
+}
