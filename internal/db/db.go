@@ -167,17 +167,20 @@ func (d *DB) Optimize(ctx context.Context) error {
 	return nil
 }
 
-// KeyedBy returns a tenancy column for a query that picks rows by their
-// primary keys, written so SQLite cannot choose an index on it: with an
-// account index on hand, SQLite may walk every row of the account and test
-// each against the key list instead of looking the keys up (100 of an
-// account's 20,000 contacts: 11 ms instead of 0.3 ms, measured). On
-// PostgreSQL, whose planner weighs this well, it is the column itself.
+// KeyedBy returns a tenancy column for a query that picks rows by a key
+// of their own (primary key, carrier id), written so the planner cannot
+// choose an index on it. With an account index on hand, SQLite may walk
+// every row of the account and test each against the key list instead of
+// looking the keys up (100 of an account's 20,000 contacts: 11 ms instead
+// of 0.3 ms, measured). PostgreSQL does the same while a table has grown
+// since autovacuum last analysed it: finding three messages by carrier id
+// it read 13,000 entries of the account index first (2.5 ms instead of
+// 0.05 ms, measured on a table filled in the last 20 seconds).
 func (d *DB) KeyedBy(col string) string {
 	if d.Engine == SQLite {
 		return "+" + col // unary plus: the same value, no index
 	}
-	return col
+	return "(" + col + " || '')" // the same text, no index
 }
 
 // Write is the handle for statements that change data.

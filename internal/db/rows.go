@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -22,6 +23,16 @@ const stmtParams = 300
 // only values are bound. suffix (such as "ON CONFLICT DO NOTHING") is
 // appended to each statement.
 func InsertRows(ctx context.Context, q Querier, table string, columns []string, rows [][]any, suffix string) error {
+	return insertRows(ctx, q, table, columns, rows, suffix, nil)
+}
+
+// InsertRowsReturning is InsertRows for statements whose suffix ends in a
+// RETURNING clause: scan is called on each row they return.
+func InsertRowsReturning(ctx context.Context, q Querier, table string, columns []string, rows [][]any, suffix string, scan func(*sql.Rows) error) error {
+	return insertRows(ctx, q, table, columns, rows, suffix, scan)
+}
+
+func insertRows(ctx context.Context, q Querier, table string, columns []string, rows [][]any, suffix string, scan func(*sql.Rows) error) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -53,11 +64,29 @@ func InsertRows(ctx context.Context, q Querier, table string, columns []string, 
 		if suffix != "" {
 			sb.WriteString(" " + suffix)
 		}
-		if _, err := q.ExecContext(ctx, sb.String(), args...); err != nil {
+		if err := execOrScan(ctx, q, sb.String(), args, scan); err != nil {
 			return fmt.Errorf("db: insert into %s: %w", table, err)
 		}
 	}
 	return nil
+}
+
+func execOrScan(ctx context.Context, q Querier, query string, args []any, scan func(*sql.Rows) error) error {
+	if scan == nil {
+		_, err := q.ExecContext(ctx, query, args...)
+		return err
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // Placeholders returns "$from, $from+1, …" for n values, for an IN list
@@ -82,4 +111,14 @@ func (d *DB) SkipLocked() string {
 		return " FOR UPDATE SKIP LOCKED"
 	}
 	return ""
+}
+
+// Cast writes parameter $n for a value whose type the statement does not
+// show PostgreSQL (a VALUES list's column, say): "$n::type" there; SQLite
+// takes values as they come.
+func (d *DB) Cast(n int, pgType string) string {
+	if d.Engine == Postgres {
+		return "$" + strconv.Itoa(n) + "::" + pgType
+	}
+	return "$" + strconv.Itoa(n)
 }

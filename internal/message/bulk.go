@@ -136,7 +136,7 @@ func (s *Service) storeMany(ctx context.Context, a account.Account, msgs []*Mess
 	for attempt := 1; ; attempt++ {
 		var existing map[string]*Message
 		mark := 0
-		err := s.write(ctx, func(tx *sql.Tx) error {
+		err := s.write(ctx, s.groups.Accept, func(tx *sql.Tx) error {
 			var err error
 			if existing, err = byDedupeKeys(ctx, tx, a.ID, keys); err != nil {
 				return err

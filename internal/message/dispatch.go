@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/heraldsms/herald/internal/account"
@@ -25,7 +26,7 @@ RETURNING ` + messageColumns
 func (s *Service) Claim(ctx context.Context, numberID string, n int, lease time.Duration) ([]*Message, error) {
 	now := s.clock.Now()
 	var out []*Message
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, s.groups.Dispatch, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, fmt.Sprintf(claimQuery, s.db.SkipLocked()), numberID, now, now.Add(lease), n)
 		if err != nil {
 			return fmt.Errorf("message: claim: %w", err)
@@ -94,70 +95,104 @@ type Outcome struct {
 	Refund bool
 }
 
-const recordOutcome = `
-UPDATE messages SET status = $3, reason = $4, error_code = $5, carrier = $6, carrier_id = $7,
-	next_attempt_at = $8, attempts = attempts - $9, claimed_until = NULL, reserved = $10, updated_at = $11
-WHERE account_id = $1 AND id = $2 AND status = 'sending'`
+// recordOutcomes writes a batch's outcomes with one statement per few
+// dozen messages; v carries each message's new values.
+const recordOutcomes = `
+WITH v (account_id, id, status, reason, error_code, carrier, carrier_id, next_attempt_at, refund, reserved) AS (VALUES %s)
+UPDATE messages SET status = v.status, reason = v.reason, error_code = v.error_code, carrier = v.carrier,
+	carrier_id = v.carrier_id, next_attempt_at = v.next_attempt_at, attempts = attempts - v.refund,
+	claimed_until = NULL, reserved = v.reserved, updated_at = $1
+FROM v
+WHERE messages.account_id = v.account_id AND messages.id = v.id AND messages.status = 'sending'`
 
 // Record writes the outcomes of a batch of sends in one transaction, with
-// their log entries, and gives back the monthly allowance of messages that
-// were skipped at the last moment.
+// their log entries and any carrier reports that came before them, and
+// gives back the monthly allowance of messages that were skipped at the
+// last moment.
 func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outcome) error {
 	now := s.clock.Now()
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	var taken []takenReport
+	var sent []*Message
+	err := s.write(ctx, s.groups.Dispatch, func(tx *sql.Tx) error {
 		changes := make([]change, 0, len(outcomes))
 		released := 0
-		for _, o := range outcomes {
-			m := o.Message
-			reserved := m.Reserved
-			if o.Status == Skipped && reserved {
-				reserved = false
-				released++
+		sent = sent[:0]
+		const perStmt = 30 // ten values each
+		for start := 0; start < len(outcomes); start += perStmt {
+			chunk := outcomes[start:min(start+perStmt, len(outcomes))]
+			args := []any{now}
+			var values strings.Builder
+			for i, o := range chunk {
+				m := o.Message
+				reserved := m.Reserved
+				if o.Status == Skipped && reserved {
+					reserved = false
+					released++
+				}
+				var carrierID any
+				if o.CarrierID != "" {
+					carrierID = o.CarrierID
+				}
+				refund := 0
+				if o.Refund {
+					refund = 1
+				}
+				next := o.RetryAt
+				if next.IsZero() {
+					next = now
+				}
+				if i > 0 {
+					values.WriteString(", ")
+				}
+				n := len(args) + 1
+				fmt.Fprintf(&values, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, %s, %s, %s)", n, n+1, n+2, n+3, n+4, n+5, n+6,
+					s.db.Cast(n+7, "timestamptz"), s.db.Cast(n+8, "integer"), s.db.Cast(n+9, "boolean"))
+				args = append(args, m.AccountID, m.ID, string(o.Status), o.Reason, o.ErrorCode, o.Carrier, carrierID,
+					next, refund, reserved)
+				changes = append(changes, change{m.AccountID, m.ID, o.Status, o.Reason, o.ErrorCode, now})
+				m.Status, m.ErrorCode, m.Reason = o.Status, o.ErrorCode, o.Reason
+				if o.CarrierID != "" {
+					m.CarrierID = &o.CarrierID
+				}
+				if o.Status == Sent && m.CarrierID != nil {
+					sent = append(sent, m)
+				}
 			}
-			var carrierID any
-			if o.CarrierID != "" {
-				carrierID = o.CarrierID
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(recordOutcomes, values.String()), args...); err != nil {
+				return fmt.Errorf("message: record outcomes: %w", err)
 			}
-			refund := 0
-			if o.Refund {
-				refund = 1
-			}
-			next := o.RetryAt
-			if next.IsZero() {
-				next = now
-			}
-			_, err := tx.ExecContext(ctx, recordOutcome, m.AccountID, m.ID, string(o.Status), o.Reason, o.ErrorCode,
-				o.Carrier, carrierID, next, refund, reserved, now)
-			if err != nil {
-				return fmt.Errorf("message: record outcome: %w", err)
-			}
-			changes = append(changes, change{m.AccountID, m.ID, o.Status, o.Reason, o.ErrorCode, now})
 		}
 		if err := release(ctx, tx, a, now, released); err != nil {
 			return err
 		}
-		return logChanges(ctx, tx, changes)
+		if err := logChanges(ctx, tx, changes); err != nil {
+			return err
+		}
+		var err error
+		taken, err = s.takePending(ctx, tx, sent, now)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	var sent []*Message
+	reported := map[*Message]bool{} // announced by afterPending, with the reports' status
+	for _, t := range taken {
+		reported[t.msg] = true
+	}
 	for _, o := range outcomes {
-		o.Message.Status, o.Message.ErrorCode, o.Message.Reason = o.Status, o.ErrorCode, o.Reason
-		s.notify(ctx, o.Message)
-		if o.CarrierID != "" {
-			o.Message.CarrierID = &o.CarrierID
+		if !reported[o.Message] {
+			s.notify(ctx, o.Message)
 		}
-		switch {
-		case o.Status == Sent:
-			sent = append(sent, o.Message)
-		case o.ErrorCode != "":
+		if o.ErrorCode != "" && o.Status != Sent {
 			if err := s.actOnCarrierCode(ctx, o.Message, o.ErrorCode); err != nil {
 				s.log.Error("carrier error action failed", "err", err, "message_id", o.Message.ID)
 			}
 		}
 	}
-	return s.applyPending(ctx, sent)
+	if err := s.afterPending(ctx, taken); err != nil {
+		return err
+	}
+	return s.sweepPending(ctx, sent)
 }
 
 // RequeueExpired puts back messages whose claim ran out: their dispatcher

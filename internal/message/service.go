@@ -67,7 +67,9 @@ type Service struct {
 	templates Templates
 	waker     Waker
 	actions   CarrierActions
-	group     *db.Group
+	groups    Groups
+	accept    *db.Merged[*admission]
+	reports   *db.Merged[*report]
 	// OnMark is called after a reservation crosses a usage mark (50, 80,
 	// 100 %), once per month; webhooks hang off it.
 	OnMark func(ctx context.Context, accountID string, mark int)
@@ -95,16 +97,28 @@ func NewService(d *db.DB, c clock.Clock, log *slog.Logger, accounts Accounts, co
 	return &Service{db: d, clock: c, log: log, accounts: accounts, contacts: contacts, templates: templates}
 }
 
-// SetGroup makes new messages, claims, send results and carrier statuses
-// commit in groups: a burst of them pays for one commit instead of one
-// each, and on SQLite they stop queueing for the writer one by one.
-func (s *Service) SetGroup(g *db.Group) { s.group = g }
+// Groups are the group committers the service writes through: a burst of
+// writes pays for one commit instead of one each, and on SQLite they stop
+// queueing for the writer one by one. Accept takes new messages, Dispatch
+// the dispatcher's claims and send results, Reports the carrier's status
+// reports. They may be one group; on PostgreSQL, where transactions commit
+// in parallel, three let each kind of work go at its own pace.
+type Groups struct {
+	Accept, Dispatch, Reports *db.Group
+}
 
-// write runs fn in a transaction of its own, or in a shared one when the
-// service commits in groups.
-func (s *Service) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	if s.group != nil {
-		return s.group.Do(ctx, fn)
+// SetGroups makes the service commit in groups.
+func (s *Service) SetGroups(g Groups) {
+	s.groups = g
+	s.accept = db.NewMerged(g.Accept, s.admitAll)
+	s.reports = db.NewMerged(g.Reports, s.applyReports)
+}
+
+// write runs fn in a transaction of its own, or in a shared one of g when
+// the service commits in groups.
+func (s *Service) write(ctx context.Context, g *db.Group, fn func(tx *sql.Tx) error) error {
+	if g != nil {
+		return g.Do(ctx, fn)
 	}
 	return s.db.InTx(ctx, fn)
 }
@@ -228,31 +242,85 @@ func (s *Service) pickNumber(ctx context.Context, a account.Account, m *Message)
 // store writes a new message in one transaction with its reservation
 // against the monthly limit and, for marketing, its frequency cap, and
 // wakes the number's dispatcher. A message whose NextAttempt is set waits
-// until then (see planWindow).
+// until then (see planWindow). With a group, the messages that arrive
+// together are admitted and inserted with one set of statements.
 func (s *Service) store(ctx context.Context, a account.Account, m *Message) error {
 	now := s.clock.Now()
 	m.CreatedAt, m.UpdatedAt = now, now
 	if m.NextAttempt.IsZero() {
 		m.NextAttempt = now
 	}
-	mark := 0
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if m.Status == "" {
-			var err error
-			if mark, err = s.admit(ctx, tx, a, []*Message{m}, now); err != nil {
-				return err
-			}
-		}
-		return insertMessages(ctx, tx, []*Message{m})
-	})
+	in := &admission{account: a, msg: m, admit: m.Status == ""}
+	var err error
+	if s.accept != nil {
+		err = s.accept.Do(ctx, in)
+	} else {
+		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+			_, err := s.admitAll(ctx, tx, []*admission{in})
+			return err
+		})
+	}
 	if db.IsUniqueViolation(err) && m.DedupeKey != nil {
 		return problem.Conflictf("duplicate", "", "this automation step already made a message for this event and contact")
 	}
 	if err != nil {
 		return err
 	}
-	s.afterStore(ctx, a.ID, []*Message{m}, mark)
+	s.afterStore(ctx, a.ID, []*Message{m}, in.mark)
 	return nil
+}
+
+// admission is one new message on its way in.
+type admission struct {
+	account account.Account
+	msg     *Message
+	// admit says the message still faces the frequency cap and the monthly
+	// limit (it is not skipped already).
+	admit bool
+	// mark is set on one message of each account whose reservations
+	// crossed a usage mark, so that it is announced once.
+	mark int
+}
+
+// admitAll reserves the monthly allowance for new messages, account by
+// account, and inserts them all. It can run again on the same messages
+// (the group retries items alone when a batch fails), so it starts each
+// from the status it came with.
+func (s *Service) admitAll(ctx context.Context, tx *sql.Tx, ins []*admission) ([]error, error) {
+	now := s.clock.Now()
+	var order []string
+	byAccount := map[string][]*admission{}
+	msgs := make([]*Message, len(ins))
+	for i, in := range ins {
+		in.mark = 0
+		if in.admit {
+			in.msg.Status, in.msg.Reason, in.msg.Reserved = "", "", false
+		}
+		msgs[i] = in.msg
+		id := in.account.ID
+		if byAccount[id] == nil {
+			order = append(order, id)
+		}
+		byAccount[id] = append(byAccount[id], in)
+	}
+	for _, id := range order {
+		group := byAccount[id]
+		var admitted []*Message
+		for _, in := range group {
+			if in.admit {
+				admitted = append(admitted, in.msg)
+			}
+		}
+		mark, err := s.admit(ctx, tx, group[0].account, admitted, now)
+		if err != nil {
+			return nil, err
+		}
+		group[0].mark = mark
+	}
+	if err := insertMessages(ctx, tx, msgs); err != nil {
+		return nil, err
+	}
+	return make([]error, len(ins)), nil
 }
 
 // storeUnreserved writes a message that does not count against the

@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/heraldsms/herald/internal/db"
@@ -36,138 +39,400 @@ const unreachableThreshold = 3
 // ApplyCarrierStatus moves a message forward on the carrier's report. A
 // repeated report, or one that would move the message backwards (a late
 // "sent" after "delivered"), changes nothing. A report for a message whose
-// send result is not written yet is kept and applied when it is.
+// send result is not written yet is kept and applied when it is. With a
+// group, the reports that arrive together are applied with one set of
+// statements.
 func (s *Service) ApplyCarrierStatus(ctx context.Context, accountID string, cs CarrierStatus) error {
-	to, known := carrierStatus[cs.Status]
-	now := s.clock.Now()
-	var applied *Message
-	parked := false
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if cs.Token != "" {
-			res, err := tx.ExecContext(ctx, `INSERT INTO carrier_callbacks (token, received_at) VALUES ($1, $2)
-				ON CONFLICT (token) DO NOTHING`, cs.Token, now)
-			if err != nil {
-				return fmt.Errorf("message: callback token: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return nil // seen before
-			}
-		}
-		if !known {
-			return nil
-		}
-		m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages
-			WHERE account_id = $1 AND carrier_id = $2`, accountID, cs.CarrierID))
-		if errors.Is(err, sql.ErrNoRows) {
-			parked = true
-			_, err = tx.ExecContext(ctx, `INSERT INTO pending_statuses (carrier_id, account_id, status, error_code, received_at)
-				VALUES ($1, $2, $3, $4, $5)`, cs.CarrierID, accountID, string(to), cs.ErrorCode, now)
+	r := &report{accountID: accountID, CarrierStatus: cs}
+	var err error
+	if s.reports != nil {
+		err = s.reports.Do(ctx, r)
+	} else {
+		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+			_, err := s.applyReports(ctx, tx, []*report{r})
 			return err
-		}
-		if err != nil {
-			return fmt.Errorf("message: find by carrier id: %w", err)
-		}
-		if moved, err := moveTo(ctx, tx, m, to, cs.ErrorCode, now); err != nil || !moved {
-			return err
-		}
-		applied = m
-		return nil
-	})
+		})
+	}
 	if err != nil {
 		return err
 	}
-	if parked {
+	if r.parked {
 		return s.unpark(ctx, accountID, cs.CarrierID)
 	}
-	if applied == nil {
+	if r.moved == nil {
 		return nil
 	}
-	s.notify(ctx, applied)
-	return s.actOnCarrierCode(ctx, applied, cs.ErrorCode)
+	if r.last {
+		s.notify(ctx, r.moved)
+	}
+	return s.actOnCarrierCode(ctx, r.moved, cs.ErrorCode)
+}
+
+// report is one carrier status report on its way in, and what it did.
+type report struct {
+	accountID string
+	CarrierStatus
+	// moved is the message the report moved; last says it made the
+	// message's final move in its batch, so it is the one to announce it.
+	moved  *Message
+	last   bool
+	parked bool
+}
+
+// lifeRank orders the carrier's statuses as a message lives them, so the
+// reports for one message in one batch apply in that order.
+var lifeRank = map[Status]int{Sent: 1, Delivered: 2, Undelivered: 2, Failed: 2}
+
+// applyReports applies a batch of carrier reports: it drops repeated
+// tokens, finds the messages by carrier id, moves each message through
+// its reports in the order of its life, and parks the reports whose send
+// result is not written yet.
+func (s *Service) applyReports(ctx context.Context, tx *sql.Tx, reps []*report) ([]error, error) {
+	now := s.clock.Now()
+	for _, r := range reps {
+		r.moved, r.last, r.parked = nil, false, false
+	}
+	fresh, err := newTokens(ctx, tx, reps, now)
+	if err != nil {
+		return nil, err
+	}
+	byAccount := map[string]map[string][]*report{} // account → carrier id → reports
+	for _, r := range fresh {
+		if _, known := carrierStatus[r.Status]; !known {
+			continue
+		}
+		if byAccount[r.accountID] == nil {
+			byAccount[r.accountID] = map[string][]*report{}
+		}
+		byAccount[r.accountID][r.CarrierID] = append(byAccount[r.accountID][r.CarrierID], r)
+	}
+	var moves []move
+	var park [][]any
+	for accountID, byCarrier := range byAccount {
+		found, err := byCarrierIDs(ctx, tx, s.db.KeyedBy("account_id"), accountID, slices.Collect(maps.Keys(byCarrier)))
+		if err != nil {
+			return nil, err
+		}
+		for carrierID, rs := range byCarrier {
+			m := found[carrierID]
+			if m == nil {
+				for _, r := range rs {
+					r.parked = true
+					park = append(park, []any{r.CarrierID, accountID, string(carrierStatus[r.Status]), r.ErrorCode, now})
+				}
+				continue
+			}
+			slices.SortStableFunc(rs, func(x, y *report) int {
+				return lifeRank[carrierStatus[x.Status]] - lifeRank[carrierStatus[y.Status]]
+			})
+			mv := move{msg: m, from: m.Status, to: m.Status, code: m.ErrorCode}
+			for _, r := range rs {
+				to := carrierStatus[r.Status]
+				if !CanMove(mv.to, to) {
+					continue
+				}
+				mv.to = to
+				if r.ErrorCode != "" {
+					mv.code = r.ErrorCode
+				}
+				mv.changes = append(mv.changes, change{accountID, m.ID, to, "", r.ErrorCode, now})
+				mv.reports = append(mv.reports, r)
+			}
+			if len(mv.reports) > 0 {
+				moves = append(moves, mv)
+			}
+		}
+	}
+	if err := s.applyMoves(ctx, tx, moves, now); err != nil {
+		return nil, err
+	}
+	if err := db.InsertRows(ctx, tx, "pending_statuses",
+		[]string{"carrier_id", "account_id", "status", "error_code", "received_at"}, park, ""); err != nil {
+		return nil, err
+	}
+	return make([]error, len(reps)), nil
+}
+
+// newTokens records the reports' idempotency tokens and returns the
+// reports seen for the first time: those without a token, and the first
+// report of each token not recorded before.
+func newTokens(ctx context.Context, tx *sql.Tx, reps []*report, now time.Time) ([]*report, error) {
+	var rows [][]any
+	first := map[string]bool{}
+	for _, r := range reps {
+		if r.Token != "" && !first[r.Token] {
+			first[r.Token] = true
+			rows = append(rows, []any{r.Token, now})
+		}
+	}
+	recorded := map[string]bool{}
+	err := db.InsertRowsReturning(ctx, tx, "carrier_callbacks", []string{"token", "received_at"}, rows,
+		"ON CONFLICT (token) DO NOTHING RETURNING token", func(rows *sql.Rows) error {
+			var token string
+			if err := rows.Scan(&token); err != nil {
+				return err
+			}
+			recorded[token] = true
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("message: callback tokens: %w", err)
+	}
+	var fresh []*report
+	for _, r := range reps {
+		if r.Token == "" {
+			fresh = append(fresh, r)
+		} else if recorded[r.Token] {
+			delete(recorded, r.Token) // a repeat within the batch is a repeat too
+			fresh = append(fresh, r)
+		}
+	}
+	return fresh, nil
+}
+
+// byCarrierIDs returns an account's messages by carrier id; tenancy is the
+// account column as db.KeyedBy writes it.
+func byCarrierIDs(ctx context.Context, q db.Querier, tenancy, accountID string, carrierIDs []string) (map[string]*Message, error) {
+	out := map[string]*Message{}
+	for start := 0; start < len(carrierIDs); start += 250 {
+		chunk := carrierIDs[start:min(start+250, len(carrierIDs))]
+		rows, err := q.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE `+tenancy+` = $1
+			AND carrier_id IN (`+db.Placeholders(2, len(chunk))+`)`, append([]any{accountID}, anySlice(chunk)...)...)
+		if err != nil {
+			return nil, fmt.Errorf("message: find by carrier id: %w", err)
+		}
+		found, err := scanMessages(rows)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range found {
+			out[*m.CarrierID] = m
+		}
+	}
+	return out, nil
+}
+
+// move is one message's way through the reports of a batch.
+type move struct {
+	msg      *Message
+	from, to Status
+	code     string
+	changes  []change
+	reports  []*report
+}
+
+// applyMoves writes the moves in one statement per few hundred messages.
+// A move applies only if the message still has the status it was read
+// with (another process may have moved it since); the others are dropped
+// with their reports.
+func (s *Service) applyMoves(ctx context.Context, tx *sql.Tx, moves []move, now time.Time) error {
+	const perStmt = 50 // five values each
+	var changes []change
+	for start := 0; start < len(moves); start += perStmt {
+		chunk := moves[start:min(start+perStmt, len(moves))]
+		args := []any{now}
+		var values strings.Builder
+		for i, mv := range chunk {
+			if i > 0 {
+				values.WriteString(", ")
+			}
+			values.WriteString("(" + db.Placeholders(len(args)+1, 5) + ")")
+			args = append(args, mv.msg.AccountID, mv.msg.ID, string(mv.to), mv.code, string(mv.from))
+		}
+		rows, err := tx.QueryContext(ctx, `WITH v (account_id, id, status, code, old) AS (VALUES `+values.String()+`)
+			UPDATE messages SET status = v.status, error_code = v.code, updated_at = $1 FROM v
+			WHERE messages.account_id = v.account_id AND messages.id = v.id AND messages.status = v.old
+			RETURNING messages.id`, args...)
+		if err != nil {
+			return fmt.Errorf("message: move: %w", err)
+		}
+		moved := map[string]bool{}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("message: move: %w", err)
+			}
+			moved[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("message: move: %w", err)
+		}
+		for _, mv := range chunk {
+			if !moved[mv.msg.ID] {
+				continue
+			}
+			mv.msg.Status, mv.msg.ErrorCode = mv.to, mv.code
+			changes = append(changes, mv.changes...)
+			for _, r := range mv.reports {
+				r.moved = mv.msg
+			}
+			mv.reports[len(mv.reports)-1].last = true
+		}
+	}
+	return logChanges(ctx, tx, changes)
 }
 
 // unpark applies a parked status if the send's result was written in the
-// meantime. The send's writer also applies parked statuses after its own
-// commit; whichever of the two commits second sees the other's row, so a
-// status is never left parked (on PostgreSQL the two run concurrently).
+// meantime. The send's writer also applies parked statuses in its own
+// transaction; whichever of the two commits second sees the other's row,
+// so a status is never left parked (on PostgreSQL the two can run
+// concurrently).
 func (s *Service) unpark(ctx context.Context, accountID, carrierID string) error {
 	m, err := scanMessage(s.db.Write().QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE account_id = $1 AND carrier_id = $2`, accountID, carrierID))
+		WHERE `+s.db.KeyedBy("account_id")+` = $1 AND carrier_id = $2`, accountID, carrierID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // not written yet: its writer will apply the status
 	}
 	if err != nil {
 		return fmt.Errorf("message: unpark: %w", err)
 	}
-	return s.applyPending(ctx, []*Message{m})
-}
-
-// moveTo changes a message's status if its life allows the move.
-func moveTo(ctx context.Context, q db.Querier, m *Message, to Status, code string, now time.Time) (bool, error) {
-	if !CanMove(m.Status, to) {
-		return false, nil
-	}
-	res, err := q.ExecContext(ctx, `UPDATE messages SET status = $3, error_code = CASE WHEN $4 = '' THEN error_code ELSE $4 END,
-		updated_at = $5 WHERE account_id = $1 AND id = $2 AND status = $6`, m.AccountID, m.ID, string(to), code, now, string(m.Status))
+	var moved []takenReport
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		moved, err = s.takePending(ctx, tx, []*Message{m}, s.clock.Now())
+		return err
+	})
 	if err != nil {
-		return false, fmt.Errorf("message: move: %w", err)
+		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
-	}
-	m.Status = to
-	if code != "" {
-		m.ErrorCode = code
-	}
-	return true, logChanges(ctx, q, []change{{m.AccountID, m.ID, to, "", code, now}})
+	return s.afterPending(ctx, moved)
 }
 
-// applyPending applies reports that arrived before these messages' send
-// results were written.
-func (s *Service) applyPending(ctx context.Context, sent []*Message) error {
+// sweepPending applies reports parked for sent messages after their send
+// results committed. Record applies the reports it can see in its own
+// transaction; one parked by a transaction that committed in the
+// meantime is seen here, or by that report's own unpark, whichever runs
+// second.
+func (s *Service) sweepPending(ctx context.Context, sent []*Message) error {
+	var late []*Message
+	for start := 0; start < len(sent); start += 250 {
+		chunk := sent[start:min(start+250, len(sent))]
+		ids := make([]any, len(chunk))
+		byCarrier := map[string]*Message{}
+		for i, m := range chunk {
+			ids[i], byCarrier[*m.CarrierID] = *m.CarrierID, m
+		}
+		rows, err := s.db.Read().QueryContext(ctx, `SELECT DISTINCT carrier_id FROM pending_statuses
+			WHERE carrier_id IN (`+db.Placeholders(1, len(ids))+`)`, ids...)
+		if err != nil {
+			return fmt.Errorf("message: sweep pending: %w", err)
+		}
+		for rows.Next() {
+			var carrierID string
+			if err := rows.Scan(&carrierID); err != nil {
+				rows.Close()
+				return fmt.Errorf("message: sweep pending: %w", err)
+			}
+			late = append(late, byCarrier[carrierID])
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("message: sweep pending: %w", err)
+		}
+	}
+	if len(late) == 0 {
+		return nil
+	}
+	var taken []takenReport
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		taken, err = s.takePending(ctx, tx, late, s.clock.Now())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.afterPending(ctx, taken)
+}
+
+// takenReport is a parked report applied to its message.
+type takenReport struct {
+	msg  *Message
+	code string
+	last bool
+}
+
+// takePending applies, in the send result's own transaction, the reports
+// that arrived before these messages' send results were written.
+func (s *Service) takePending(ctx context.Context, tx *sql.Tx, sent []*Message, now time.Time) ([]takenReport, error) {
+	byCarrier := map[string]*Message{}
+	byAccount := map[string][]string{}
 	for _, m := range sent {
-		var pending []CarrierStatus
-		changed := false
-		err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, `DELETE FROM pending_statuses WHERE account_id = $1 AND carrier_id = $2
-				RETURNING status, error_code`, m.AccountID, *m.CarrierID)
+		byCarrier[*m.CarrierID] = m
+		byAccount[m.AccountID] = append(byAccount[m.AccountID], *m.CarrierID)
+	}
+	var moves []move
+	for accountID, ids := range byAccount {
+		pending := map[string][]CarrierStatus{}
+		for start := 0; start < len(ids); start += 250 {
+			chunk := ids[start:min(start+250, len(ids))]
+			rows, err := tx.QueryContext(ctx, `DELETE FROM pending_statuses WHERE account_id = $1
+				AND carrier_id IN (`+db.Placeholders(2, len(chunk))+`) RETURNING carrier_id, status, error_code`,
+				append([]any{accountID}, anySlice(chunk)...)...)
 			if err != nil {
-				return fmt.Errorf("message: pending statuses: %w", err)
+				return nil, fmt.Errorf("message: pending statuses: %w", err)
 			}
 			for rows.Next() {
 				var p CarrierStatus
-				if err := rows.Scan(&p.Status, &p.ErrorCode); err != nil {
+				if err := rows.Scan(&p.CarrierID, &p.Status, &p.ErrorCode); err != nil {
 					rows.Close()
-					return err
+					return nil, fmt.Errorf("message: pending statuses: %w", err)
 				}
-				pending = append(pending, p)
+				pending[p.CarrierID] = append(pending[p.CarrierID], p)
 			}
 			rows.Close()
-			now := s.clock.Now()
-			// Apply in the order of the life, whatever order they came in.
-			for _, st := range []Status{Sent, Delivered, Undelivered, Failed} {
-				for _, p := range pending {
-					if Status(p.Status) == st {
-						moved, err := moveTo(ctx, tx, m, st, p.ErrorCode, now)
-						if err != nil {
-							return err
-						}
-						changed = changed || moved
-					}
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("message: pending statuses: %w", err)
+			}
+		}
+		for carrierID, ps := range pending {
+			m := byCarrier[carrierID]
+			slices.SortStableFunc(ps, func(x, y CarrierStatus) int {
+				return lifeRank[Status(x.Status)] - lifeRank[Status(y.Status)]
+			})
+			mv := move{msg: m, from: m.Status, to: m.Status, code: m.ErrorCode}
+			for _, p := range ps {
+				to := Status(p.Status)
+				if !CanMove(mv.to, to) {
+					continue
 				}
+				mv.to = to
+				if p.ErrorCode != "" {
+					mv.code = p.ErrorCode
+				}
+				mv.changes = append(mv.changes, change{accountID, m.ID, to, "", p.ErrorCode, now})
+				mv.reports = append(mv.reports, &report{CarrierStatus: p})
 			}
-			return nil
-		})
-		if err != nil {
+			if len(mv.reports) > 0 {
+				moves = append(moves, mv)
+			}
+		}
+	}
+	if err := s.applyMoves(ctx, tx, moves, now); err != nil {
+		return nil, err
+	}
+	var taken []takenReport
+	for _, mv := range moves {
+		for _, r := range mv.reports {
+			if r.moved != nil {
+				taken = append(taken, takenReport{msg: r.moved, code: r.ErrorCode, last: r.last})
+			}
+		}
+	}
+	return taken, nil
+}
+
+// afterPending announces what applying parked reports did, after the
+// commit: the message's final status once, and each carrier code's action.
+func (s *Service) afterPending(ctx context.Context, taken []takenReport) error {
+	for _, t := range taken {
+		if t.last {
+			s.notify(ctx, t.msg)
+		}
+		if err := s.actOnCarrierCode(ctx, t.msg, t.code); err != nil {
 			return err
-		}
-		if changed {
-			s.notify(ctx, m) // after the commit, with the final status
-		}
-		for _, p := range pending {
-			if err := s.actOnCarrierCode(ctx, m, p.ErrorCode); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

@@ -34,7 +34,8 @@ func BenchmarkCreate(b *testing.B) {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			t.messages.SetGroup(db.NewGroup(ctx, d, 2*time.Millisecond, 256))
+			g := db.NewGroup(ctx, d, 2*time.Millisecond, 256)
+			t.messages.SetGroups(message.Groups{Accept: g, Dispatch: g, Reports: g})
 			c := t.contact(b, 1, consent.OptedIn)
 			b.SetParallelism(16)
 			b.ResetTimer()
