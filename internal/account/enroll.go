@@ -54,6 +54,7 @@ func (s *Store) SetEnrollSettings(ctx context.Context, accountID string, e Enrol
 	res, err := s.db.Write().ExecContext(ctx, `UPDATE accounts SET enroll_frequency = $2, enroll_terms_url = $3,
 		enroll_double_opt_in = $4, updated_at = $5 WHERE id = $1`,
 		accountID, e.MessageFrequency, e.TermsURL, e.DoubleOptIn, s.clock.Now())
+	s.changed(accountID)
 	if err != nil {
 		return e, wrap("set enroll settings", err)
 	}

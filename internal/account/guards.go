@@ -61,6 +61,7 @@ func (s *Store) SetGuards(ctx context.Context, accountID string, g Guards) (Acco
 		}
 		return nil
 	})
+	s.changed(accountID)
 	if err != nil {
 		return Account{}, err
 	}

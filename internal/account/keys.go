@@ -89,31 +89,46 @@ const selectKeyByHash = `
 SELECT id, COALESCE(account_id, ''), role, last_used_at, revoked_at
 FROM api_keys WHERE secret_hash = $1`
 
+// keyRecord is what Authenticate keeps of a key.
+type keyRecord struct {
+	principal Principal
+	lastUsed  time.Time
+	revoked   bool
+}
+
 // Authenticate returns the principal a key secret stands for.
 func (s *Store) Authenticate(ctx context.Context, secret string) (Principal, error) {
 	if !strings.HasPrefix(secret, keyPrefix) || len(secret) > 100 {
 		return Principal{}, ErrBadKey
 	}
-	var (
-		p        Principal
-		lastUsed sql.NullTime
-		revoked  sql.NullTime
-	)
-	err := s.db.Read().QueryRowContext(ctx, selectKeyByHash, hashSecret(secret)).
-		Scan(&p.KeyID, &p.AccountID, &p.Role, &lastUsed, &revoked)
-	if errors.Is(err, sql.ErrNoRows) || revoked.Valid {
-		return Principal{}, ErrBadKey
+	hash := hashSecret(secret)
+	rec, ok := s.keys.Get(hash)
+	began := s.keys.Now()
+	if !ok {
+		var lastUsed, revoked sql.NullTime
+		err := s.db.Read().QueryRowContext(ctx, selectKeyByHash, hash).
+			Scan(&rec.principal.KeyID, &rec.principal.AccountID, &rec.principal.Role, &lastUsed, &revoked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Principal{}, ErrBadKey
+		}
+		if err != nil {
+			return Principal{}, wrap("authenticate", err)
+		}
+		rec.lastUsed, rec.revoked = lastUsed.Time, revoked.Valid
+		s.keys.Put(hash, rec, began)
 	}
-	if err != nil {
-		return Principal{}, wrap("authenticate", err)
+	if rec.revoked {
+		return Principal{}, ErrBadKey
 	}
 	// Record use at most once a minute: a write per request would make every
 	// read contend for SQLite's single writer.
 	now := s.clock.Now()
-	if !lastUsed.Valid || now.Sub(lastUsed.Time) > time.Minute {
-		_, _ = s.db.Write().ExecContext(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, now, p.KeyID)
+	if now.Sub(rec.lastUsed) > time.Minute {
+		_, _ = s.db.Write().ExecContext(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, now, rec.principal.KeyID)
+		rec.lastUsed = now
+		s.keys.Put(hash, rec, began)
 	}
-	return p, nil
+	return rec.principal, nil
 }
 
 const selectKeys = `
@@ -144,15 +159,17 @@ func (s *Store) ListKeys(ctx context.Context, accountID string) ([]APIKey, error
 
 // RevokeKey stops a key from working. Revoking twice is not an error.
 func (s *Store) RevokeKey(ctx context.Context, accountID, keyID string) error {
-	res, err := s.db.Write().ExecContext(ctx,
-		`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND account_id = $3`,
-		s.clock.Now(), keyID, accountID)
+	var hash string
+	err := s.db.Write().QueryRowContext(ctx,
+		`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND account_id = $3 RETURNING secret_hash`,
+		s.clock.Now(), keyID, accountID).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return problem.NotFoundf("no API key %q", keyID)
+	}
 	if err != nil {
 		return wrap("revoke key", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return problem.NotFoundf("no API key %q", keyID)
-	}
+	s.keys.Forget(hash)
 	return nil
 }
 

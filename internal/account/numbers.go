@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/heraldsms/herald/internal/db"
@@ -116,11 +117,16 @@ func (s *Store) ReplaceNumbers(ctx context.Context, accountID string, in []Numbe
 		}
 		return nil
 	})
+	s.changed(accountID)
 	return out, err
 }
 
 // Numbers returns an account's sender numbers.
 func (s *Store) Numbers(ctx context.Context, accountID string) ([]Number, error) {
+	if nums, ok := s.numbers.Get(accountID); ok {
+		return slices.Clone(nums), nil
+	}
+	began := s.numbers.Now()
 	rows, err := s.db.Read().QueryContext(ctx,
 		`SELECT id, account_id, phone, kind, mps, created_at FROM sender_numbers WHERE account_id = $1 ORDER BY kind, id`, accountID)
 	if err != nil {
@@ -135,5 +141,9 @@ func (s *Store) Numbers(ctx context.Context, accountID string) ([]Number, error)
 		}
 		out = append(out, n)
 	}
-	return out, wrap0("numbers", rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, wrap("numbers", err)
+	}
+	s.numbers.Put(accountID, slices.Clone(out), began)
+	return out, nil
 }

@@ -92,6 +92,7 @@ func (s *Store) SetReplies(ctx context.Context, accountID string, r Replies) (Re
 		reply_opt_in = $5, keywords_opt_out = $6, keywords_opt_in = $7, keywords_help = $8, updated_at = $9 WHERE id = $1`,
 		accountID, r.BrandName, r.HelpText, r.OptOutText, r.OptInText, strings.Join(r.OptOutKeywords, ","),
 		strings.Join(r.OptInKeywords, ","), strings.Join(r.HelpKeywords, ","), s.clock.Now())
+	s.changed(accountID)
 	if err != nil {
 		return r, wrap("set replies", err)
 	}

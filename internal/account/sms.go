@@ -136,6 +136,7 @@ func (s *Store) Configure(ctx context.Context, accountID string, setup Setup) (A
 		}
 		return nil
 	})
+	s.changed(accountID)
 	if err != nil {
 		return Account{}, err
 	}
@@ -157,6 +158,7 @@ func (s *Store) Configure(ctx context.Context, accountID string, setup Setup) (A
 // disableSMS turns SMS back off after a setup that cannot send, and says why.
 func (s *Store) disableSMS(ctx context.Context, accountID, code, field, msg string) error {
 	_, err := s.db.Write().ExecContext(ctx, `UPDATE accounts SET sms_enabled = $2 WHERE id = $1`, accountID, false)
+	s.changed(accountID)
 	if err != nil {
 		return wrap("configure", err)
 	}

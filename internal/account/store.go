@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/id"
 	"github.com/heraldsms/herald/internal/problem"
+	"github.com/heraldsms/herald/internal/readcache"
 	"github.com/heraldsms/herald/internal/secret"
 )
 
@@ -19,11 +21,21 @@ type Store struct {
 	db      *db.DB
 	clock   clock.Clock
 	secrets *secret.Box
+	// What every accepted message reads again (see package readcache):
+	// accounts and their sender numbers by account id, keys by secret hash.
+	accounts *readcache.Cache[string, Account]
+	numbers  *readcache.Cache[string, []Number]
+	keys     *readcache.Cache[string, keyRecord]
 }
+
+// cacheFor is how long a read is kept. A change made through another
+// process (or straight in the database) takes effect within it.
+const cacheFor = 2 * time.Second
 
 // NewStore returns a Store.
 func NewStore(d *db.DB, c clock.Clock, opts ...Option) *Store {
-	s := &Store{db: d, clock: c}
+	s := &Store{db: d, clock: c, accounts: readcache.New[string, Account](1024, cacheFor),
+		numbers: readcache.New[string, []Number](1024, cacheFor), keys: readcache.New[string, keyRecord](4096, cacheFor)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -120,6 +132,11 @@ func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 
 // Get returns an account.
 func (s *Store) Get(ctx context.Context, accountID string) (Account, error) {
+	if a, ok := s.accounts.Get(accountID); ok {
+		a.AllowedCountries = slices.Clone(a.AllowedCountries)
+		return a, nil
+	}
+	began := s.accounts.Now()
 	a, err := scanAccount(s.db.Read().QueryRowContext(ctx, selectAccount+` WHERE id = $1`, accountID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Account{}, problem.NotFoundf("no account %q", accountID)
@@ -127,7 +144,17 @@ func (s *Store) Get(ctx context.Context, accountID string) (Account, error) {
 	if err != nil {
 		return Account{}, wrap("get", err)
 	}
+	kept := a
+	kept.AllowedCountries = slices.Clone(a.AllowedCountries)
+	s.accounts.Put(accountID, kept, began)
 	return a, nil
+}
+
+// changed forgets what the caches hold of an account, after a change to it
+// has committed.
+func (s *Store) changed(accountID string) {
+	s.accounts.Forget(accountID)
+	s.numbers.Forget(accountID)
 }
 
 // List returns every account, oldest first. Only the operator sees this.

@@ -71,9 +71,7 @@ func (b *testBundle) sendable(templateID string) (msgtemplate.Sendable, error) {
 }
 
 func (b *testBundle) allowSelfApproval() {
-	_, err := b.srv.DB.Write().ExecContext(context.Background(),
-		`UPDATE accounts SET self_approval = $1 WHERE id = $2`, true, b.acct)
-	require.NoError(b.t, err)
+	b.call("PUT", "/api/v1/operator/accounts/"+b.acct, b.operator, map[string]any{"self_approval": true}, 200)
 }
 
 func requireCode(t *testing.T, err error, code string) {

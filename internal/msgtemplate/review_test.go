@@ -149,7 +149,8 @@ func TestSelfApprovalFollowsTheAccountSetting(t *testing.T) {
 		_, err = b.svc.Decide(b.ctx, b.acct, tpl.ID, self)
 		requireProblem(t, err, problem.Forbidden, "self_approval_disabled")
 
-		_, err = d.Write().ExecContext(b.ctx, `UPDATE accounts SET self_approval = $1 WHERE id = $2`, true, b.acct)
+		on := true
+		_, err = b.accounts.Configure(b.ctx, b.acct, account.Setup{SelfApproval: &on})
 		require.NoError(t, err)
 		got, err := b.svc.Decide(b.ctx, b.acct, tpl.ID, self)
 		require.NoError(t, err)

@@ -29,6 +29,11 @@ WHERE t.account_id = $1 AND t.id = $2`
 // review. A template with no approved version, or a deleted one, is refused
 // with template_not_approved; one the account does not have is not found.
 func (s *Service) Sendable(ctx context.Context, accountID, templateID string) (Sendable, error) {
+	key := [2]string{accountID, templateID}
+	if out, ok := s.sendable.Get(key); ok {
+		return out, nil
+	}
+	began := s.sendable.Now()
 	var (
 		out      = Sendable{TemplateID: templateID}
 		archived sql.NullTime
@@ -54,6 +59,7 @@ func (s *Service) Sendable(ctx context.Context, accountID, templateID string) (S
 	if out.Compiled, err = s.compiled.get(out.VersionID, out.Body); err != nil {
 		return Sendable{}, err
 	}
+	s.sendable.Put(key, out, began)
 	return out, nil
 }
 

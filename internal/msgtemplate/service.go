@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/clock"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/id"
 	"github.com/heraldsms/herald/internal/problem"
+	"github.com/heraldsms/herald/internal/readcache"
 )
 
 // Accounts is what the template service reads of an account: its brand
@@ -32,11 +34,19 @@ type Service struct {
 	sender   TestSender
 	log      *slog.Logger
 	compiled *compiledCache
+	// sendable keeps each template's approved version, which every message
+	// made from it reads (see package readcache), by account and template.
+	sendable *readcache.Cache[[2]string, Sendable]
 }
+
+// sendableFor is how long an approved version is kept. A decision made in
+// another process takes effect within it; one made here, at once.
+const sendableFor = 2 * time.Second
 
 // NewService returns a Service. sender delivers "Send Test" messages.
 func NewService(d *db.DB, c clock.Clock, accounts Accounts, sender TestSender, log *slog.Logger) *Service {
-	return &Service{db: d, clock: c, accounts: accounts, sender: sender, log: log, compiled: newCompiledCache()}
+	return &Service{db: d, clock: c, accounts: accounts, sender: sender, log: log, compiled: newCompiledCache(),
+		sendable: readcache.New[[2]string, Sendable](4096, sendableFor)}
 }
 
 func notFound(templateID string) error { return problem.NotFoundf("no template %q", templateID) }
@@ -243,6 +253,7 @@ func (s *Service) Archive(ctx context.Context, accountID, templateID, actor stri
 // mutate runs fn on a live (not archived) template inside a write
 // transaction that holds the template until it commits.
 func (s *Service) mutate(ctx context.Context, accountID, templateID string, fn func(tx *sql.Tx, t *Template) error) error {
+	defer s.sendable.Forget([2]string{accountID, templateID})
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		t, err := lockTemplate(ctx, tx, s.db.Engine, accountID, templateID)
 		if err != nil {
