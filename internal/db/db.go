@@ -45,10 +45,6 @@ type DB struct {
 	Engine Engine
 	write  *sql.DB
 	read   *sql.DB
-	// stopCheckpoints ends SQLite's background checkpoints (nil on
-	// PostgreSQL); checkpointsDone is closed once they have ended.
-	stopCheckpoints context.CancelFunc
-	checkpointsDone chan struct{}
 }
 
 // Options says where the data lives.
@@ -104,16 +100,12 @@ func openPostgres(opts Options) (*DB, error) {
 
 // sqlitePragmas are set on every SQLite connection. synchronous=FULL because
 // an accepted message must survive a power cut; with group commits it costs
-// nothing measurable (see docs/benchmarks.md). wal_autocheckpoint=0 keeps
-// checkpoints out of commits: they run in the background (checkpoint.go).
-// journal_size_limit trims the WAL file back after a burst.
+// nothing measurable (see docs/benchmarks.md).
 var sqlitePragmas = []string{
 	"busy_timeout(10000)",
 	"journal_mode(WAL)",
 	"foreign_keys(ON)",
 	"synchronous(FULL)",
-	"wal_autocheckpoint(0)",
-	"journal_size_limit(67108864)",
 }
 
 func openSQLite(opts Options) (*DB, error) {
@@ -144,20 +136,11 @@ func openSQLite(opts Options) (*DB, error) {
 	read := sql.OpenDB(cachingConnector{dsn: base + "&mode=ro", drv: drv})
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	d := &DB{Engine: SQLite, write: write, read: read}
-	if err := d.startCheckpoints(base, drv); err != nil {
-		_ = d.Close()
-		return nil, err
-	}
-	return d, nil
+	return &DB{Engine: SQLite, write: write, read: read}, nil
 }
 
 // Close closes every connection.
 func (d *DB) Close() error {
-	if d.stopCheckpoints != nil {
-		d.stopCheckpoints()
-		<-d.checkpointsDone
-	}
 	err := d.write.Close()
 	if d.read != d.write {
 		err = errors.Join(err, d.read.Close())
