@@ -100,3 +100,25 @@ func TestKeyedByOnPostgres(t *testing.T) {
 	require.NotContains(t, keyed, byAccount)
 	require.NoError(t, d.Optimize(ctx), "a no-op: autovacuum analyses")
 }
+
+// Every PostgreSQL connection plans each statement for its own values,
+// unless the database URL says otherwise.
+func TestPostgresPlansEachStatement(t *testing.T) {
+	t.Parallel()
+	mode := func(d *db.DB) string {
+		var m string
+		require.NoError(t, d.Read().QueryRowContext(context.Background(), `SHOW plan_cache_mode`).Scan(&m))
+		return m
+	}
+	opts := dbtest.Options(t, db.Postgres)
+	d, err := db.Open(context.Background(), opts)
+	require.NoError(t, err)
+	defer d.Close()
+	require.Equal(t, "force_custom_plan", mode(d))
+
+	opts.URL += "&plan_cache_mode=auto"
+	d2, err := db.Open(context.Background(), opts)
+	require.NoError(t, err)
+	defer d2.Close()
+	require.Equal(t, "auto", mode(d2))
+}
