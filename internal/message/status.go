@@ -122,23 +122,7 @@ func (s *Service) applyReports(ctx context.Context, tx *sql.Tx, reps []*report) 
 				}
 				continue
 			}
-			slices.SortStableFunc(rs, func(x, y *report) int {
-				return lifeRank[carrierStatus[x.Status]] - lifeRank[carrierStatus[y.Status]]
-			})
-			mv := move{msg: m, from: m.Status, to: m.Status, code: m.ErrorCode}
-			for _, r := range rs {
-				to := carrierStatus[r.Status]
-				if !CanMove(mv.to, to) {
-					continue
-				}
-				mv.to = to
-				if r.ErrorCode != "" {
-					mv.code = r.ErrorCode
-				}
-				mv.changes = append(mv.changes, change{accountID, m.ID, to, "", r.ErrorCode, now})
-				mv.reports = append(mv.reports, r)
-			}
-			if len(mv.reports) > 0 {
+			if mv, ok := planMove(m, rs, now); ok {
 				moves = append(moves, mv)
 			}
 		}
@@ -210,6 +194,29 @@ func byCarrierIDs(ctx context.Context, q db.Querier, tenancy, accountID string, 
 		}
 	}
 	return out, nil
+}
+
+// planMove takes m through its reports in the order of its life, leaving
+// out those that would move it backwards or repeat where it is. Parked
+// reports hold Herald's status, which is the carrier's word for it.
+func planMove(m *Message, rs []*report, now time.Time) (move, bool) {
+	slices.SortStableFunc(rs, func(x, y *report) int {
+		return lifeRank[carrierStatus[x.Status]] - lifeRank[carrierStatus[y.Status]]
+	})
+	mv := move{msg: m, from: m.Status, to: m.Status, code: m.ErrorCode}
+	for _, r := range rs {
+		to := carrierStatus[r.Status]
+		if !CanMove(mv.to, to) {
+			continue
+		}
+		mv.to = to
+		if r.ErrorCode != "" {
+			mv.code = r.ErrorCode
+		}
+		mv.changes = append(mv.changes, change{m.AccountID, m.ID, to, "", r.ErrorCode, now})
+		mv.reports = append(mv.reports, r)
+	}
+	return mv, len(mv.reports) > 0
 }
 
 // move is one message's way through the reports of a batch.
@@ -388,24 +395,11 @@ func (s *Service) takePending(ctx context.Context, tx *sql.Tx, sent []*Message, 
 			}
 		}
 		for carrierID, ps := range pending {
-			m := byCarrier[carrierID]
-			slices.SortStableFunc(ps, func(x, y CarrierStatus) int {
-				return lifeRank[Status(x.Status)] - lifeRank[Status(y.Status)]
-			})
-			mv := move{msg: m, from: m.Status, to: m.Status, code: m.ErrorCode}
-			for _, p := range ps {
-				to := Status(p.Status)
-				if !CanMove(mv.to, to) {
-					continue
-				}
-				mv.to = to
-				if p.ErrorCode != "" {
-					mv.code = p.ErrorCode
-				}
-				mv.changes = append(mv.changes, change{accountID, m.ID, to, "", p.ErrorCode, now})
-				mv.reports = append(mv.reports, &report{CarrierStatus: p})
+			rs := make([]*report, len(ps))
+			for i, p := range ps {
+				rs[i] = &report{accountID: accountID, CarrierStatus: p}
 			}
-			if len(mv.reports) > 0 {
+			if mv, ok := planMove(byCarrier[carrierID], rs, now); ok {
 				moves = append(moves, mv)
 			}
 		}
