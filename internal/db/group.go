@@ -227,19 +227,32 @@ func savepoint(tx *sql.Tx, fn func() error) error {
 // (a refusal that writes nothing), or an error for the whole call; then
 // its writes are undone and fn runs again for each item alone.
 type Merged[T any] struct {
+	d  *DB
 	g  *Group
 	fn func(ctx context.Context, tx *sql.Tx, items []T) ([]error, error)
 }
 
-// NewMerged returns a Merged whose items g commits.
-func NewMerged[T any](g *Group, fn func(ctx context.Context, tx *sql.Tx, items []T) ([]error, error)) *Merged[T] {
-	return &Merged[T]{g: g, fn: fn}
+// NewMerged returns a Merged whose items g commits. With g nil, each item
+// runs alone in a transaction of its own on d.
+func NewMerged[T any](d *DB, g *Group, fn func(ctx context.Context, tx *sql.Tx, items []T) ([]error, error)) *Merged[T] {
+	return &Merged[T]{d: d, g: g, fn: fn}
 }
 
 // Do runs item with the other items that arrive with it and returns once
 // their transaction has committed, with the item's own result. As with
 // Group.Do, an item whose caller gave up before it started never runs.
 func (m *Merged[T]) Do(ctx context.Context, item T) error {
+	if m.g == nil {
+		var errs []error
+		err := m.d.InTx(ctx, func(tx *sql.Tx) (err error) {
+			errs, err = m.fn(ctx, tx, []T{item})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return errs[0]
+	}
 	return m.g.submit(ctx, &groupJob{ctx: ctx, merge: m, item: item, done: make(chan error, 1)})
 }
 

@@ -127,7 +127,7 @@ func TestMergedWork(t *testing.T) {
 		now := time.Now().UTC()
 		var mu sync.Mutex
 		largest := 0
-		insert := db.NewMerged(g, func(ctx context.Context, tx *sql.Tx, names []string) ([]error, error) {
+		insertAll := func(ctx context.Context, tx *sql.Tx, names []string) ([]error, error) {
 			mu.Lock()
 			largest = max(largest, len(names))
 			mu.Unlock()
@@ -141,7 +141,8 @@ func TestMergedWork(t *testing.T) {
 				rows = append(rows, []any{"acc_" + name, name, now, now})
 			}
 			return errs, db.InsertRows(ctx, tx, "accounts", []string{"id", "name", "created_at", "updated_at"}, rows, "")
-		})
+		}
+		insert := db.NewMerged(d, g, insertAll)
 		require.NoError(t, insert.Do(ctx, "taken"))
 
 		names := []string{"refused", "taken"}
@@ -164,5 +165,13 @@ func TestMergedWork(t *testing.T) {
 		var n int
 		require.NoError(t, d.Read().QueryRowContext(ctx, `SELECT count(*) FROM accounts`).Scan(&n))
 		require.Equal(t, 31, n, "taken once, and the thirty others")
+
+		// Without a group each item runs alone, with the same results.
+		alone := db.NewMerged(d, nil, insertAll)
+		require.ErrorContains(t, alone.Do(ctx, "refused"), "no accounts called refused")
+		require.True(t, db.IsUniqueViolation(alone.Do(ctx, "taken")))
+		require.NoError(t, alone.Do(ctx, "solo"))
+		require.NoError(t, d.Read().QueryRowContext(ctx, `SELECT count(*) FROM accounts`).Scan(&n))
+		require.Equal(t, 32, n)
 	})
 }

@@ -94,7 +94,9 @@ func (s *Service) notify(ctx context.Context, msgs ...*Message) {
 
 // NewService returns a Service.
 func NewService(d *db.DB, c clock.Clock, log *slog.Logger, accounts Accounts, contacts Contacts, templates Templates) *Service {
-	return &Service{db: d, clock: c, log: log, accounts: accounts, contacts: contacts, templates: templates}
+	s := &Service{db: d, clock: c, log: log, accounts: accounts, contacts: contacts, templates: templates}
+	s.SetGroups(Groups{})
+	return s
 }
 
 // Groups are the group committers the service writes through: a burst of
@@ -107,11 +109,12 @@ type Groups struct {
 	Accept, Dispatch, Reports *db.Group
 }
 
-// SetGroups makes the service commit in groups.
+// SetGroups makes the service commit in groups; a nil group leaves that
+// kind of work in transactions of its own.
 func (s *Service) SetGroups(g Groups) {
 	s.groups = g
-	s.accept = db.NewMerged(g.Accept, s.admitAll)
-	s.reports = db.NewMerged(g.Reports, s.applyReports)
+	s.accept = db.NewMerged(s.db, g.Accept, s.admitAll)
+	s.reports = db.NewMerged(s.db, g.Reports, s.applyReports)
 }
 
 // write runs fn in a transaction of its own, or in a shared one of g when
@@ -251,15 +254,7 @@ func (s *Service) store(ctx context.Context, a account.Account, m *Message) erro
 		m.NextAttempt = now
 	}
 	in := &admission{account: a, msg: m, admit: m.Status == ""}
-	var err error
-	if s.accept != nil {
-		err = s.accept.Do(ctx, in)
-	} else {
-		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-			_, err := s.admitAll(ctx, tx, []*admission{in})
-			return err
-		})
-	}
+	err := s.accept.Do(ctx, in)
 	if db.IsUniqueViolation(err) && m.DedupeKey != nil {
 		return problem.Conflictf("duplicate", "", "this automation step already made a message for this event and contact")
 	}

@@ -44,16 +44,7 @@ const unreachableThreshold = 3
 // statements.
 func (s *Service) ApplyCarrierStatus(ctx context.Context, accountID string, cs CarrierStatus) error {
 	r := &report{accountID: accountID, CarrierStatus: cs}
-	var err error
-	if s.reports != nil {
-		err = s.reports.Do(ctx, r)
-	} else {
-		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-			_, err := s.applyReports(ctx, tx, []*report{r})
-			return err
-		})
-	}
-	if err != nil {
+	if err := s.reports.Do(ctx, r); err != nil {
 		return err
 	}
 	if r.parked {
