@@ -15,16 +15,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"runtime"
-	"runtime/debug"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,16 +99,10 @@ func main() {
 		os.Exit(2)
 	}
 	res, err := run(o)
-	if res != nil {
-		if err != nil {
-			res.Error = err.Error()
-		}
-		_ = json.NewEncoder(os.Stdout).Encode(res)
+	if res != nil && err != nil {
+		res.Error = err.Error()
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
+	benchkit.Report(res, err)
 }
 
 // herald is a whole Herald serving on a loopback port, with the built-in
@@ -136,31 +126,17 @@ func run(o options) (*result, error) {
 	defer cleanup()
 	defer benchkit.CleanupOnSignal(cleanup)()
 	res := &result{Engine: o.engine, Scenario: o.scenario, N: o.n, SetupS: time.Since(setupStart).Seconds()}
-	// The timed part's peak memory: forget setup's (the contact import).
-	runtime.GC()
-	debug.FreeOSMemory()
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, err
-		}
-		defer pprof.StopCPUProfile()
+	timed, err := benchkit.StartTimed(o.cpuProfile) // setup's memory (the contact import) is forgotten
+	if err != nil {
+		return nil, err
 	}
-	stopSampling := benchkit.SampleHeap(&res.PeakHeapMB)
-	defer stopSampling()
+	defer timed.Stop()
 	if o.scenario == "events" {
 		err = runEvents(ctx, h, o, res)
 	} else {
 		err = runPromotion(ctx, h, o, res)
 	}
-	res.PeakRSSMB = benchkit.PeakRSSMB()
-	stopSampling()
-	pprof.StopCPUProfile()
+	res.PeakRSSMB, res.PeakHeapMB = timed.Stop()
 	if o.memProfile != "" && err == nil {
 		err = benchkit.WriteHeapProfile(o.memProfile)
 	}

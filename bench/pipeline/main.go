@@ -17,14 +17,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
 	"os"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -137,16 +135,10 @@ func main() {
 		os.Exit(2)
 	}
 	res, err := run(o)
-	if res != nil {
-		if err != nil {
-			res.Error = err.Error()
-		}
-		_ = json.NewEncoder(os.Stdout).Encode(res)
+	if res != nil && err != nil {
+		res.Error = err.Error()
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
+	benchkit.Report(res, err)
 }
 
 // herald is a whole Herald serving on a loopback port, with the built-in
@@ -183,20 +175,11 @@ func run(o options) (*result, error) {
 	res := &result{Engine: o.engine, N: o.n, Clients: o.clients, Rate: o.rate,
 		SimDelayMs: float64(o.simDelay.Microseconds()) / 1000, SetupS: time.Since(setupStart).Seconds()}
 
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, err
-		}
-		defer pprof.StopCPUProfile()
+	timed, err := benchkit.StartTimed(o.cpuProfile)
+	if err != nil {
+		return nil, err
 	}
-
-	stopSampling := benchkit.SampleHeap(&res.PeakHeapMB)
-	defer stopSampling()
+	defer timed.Stop()
 	// acceptedAt[i] is when message i's 202 arrived, as time since start.
 	acceptedAt := make([]time.Duration, o.n)
 	apiLatency := make([]time.Duration, o.n)
@@ -214,9 +197,7 @@ func run(o options) (*result, error) {
 	res.AcceptS = time.Since(start).Seconds()
 	res.AcceptedPerS = float64(o.n) / res.AcceptS
 	done := <-delivered
-	res.PeakRSSMB = benchkit.PeakRSSMB()
-	stopSampling()
-	pprof.StopCPUProfile()
+	res.PeakRSSMB, res.PeakHeapMB = timed.Stop()
 	if o.memProfile != "" {
 		if err := benchkit.WriteHeapProfile(o.memProfile); err != nil {
 			return res, err
