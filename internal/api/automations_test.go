@@ -526,7 +526,9 @@ func TestScheduledPromotion(t *testing.T) {
 		require.Equal(t, http.StatusUnprocessableEntity, res.status, "%s", res.body)
 		require.Equal(t, "schedule_passed", res.errorCode(t))
 
-		aut := b.live(def(time.Now().Add(time.Second)))
+		// The time is sent to the second: at least two seconds ahead, so a
+		// slow machine cannot see it pass between creating and publishing.
+		aut := b.live(def(time.Now().Add(3 * time.Second).Truncate(time.Second)))
 		runs := b.runs(aut, 1)
 		require.Equal(t, "completed", runs[0]["status"], "%v", runs[0])
 		require.Equal(t, map[string]any{"audience": 4.0, "created": 2.0, "skipped": 2.0}, runs[0]["counts"],

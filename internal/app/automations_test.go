@@ -106,7 +106,7 @@ func TestPromotionToHandsets(t *testing.T) {
 			_, err = p.app.Templates.Decide(ctx, p.acct, tpl.ID, msgtemplate.Review{Approve: true, Actor: "operator"})
 			require.NoError(t, err)
 			aut, err := p.app.Automations.Create(ctx, p.acct, automation.Definition{Name: "Sale",
-				Trigger:  automation.Trigger{Type: automation.TriggerSchedule, At: time.Now().Add(time.Second).Format(time.RFC3339)},
+				Trigger:  automation.Trigger{Type: automation.TriggerSchedule, At: soon()},
 				Audience: &automation.Audience{},
 				Steps:    []automation.Step{{Type: automation.StepSendSMS, TemplateID: tpl.ID}}}, "test")
 			require.NoError(t, err)
@@ -132,4 +132,10 @@ func TestPromotionToHandsets(t *testing.T) {
 			}, 5*time.Second, 20*time.Millisecond)
 		})
 	}
+}
+
+// soon is a schedule time at least two seconds ahead. Schedules are given to
+// the second, so a time one second ahead can pass before it is published.
+func soon() string {
+	return time.Now().Add(3 * time.Second).Truncate(time.Second).Format(time.RFC3339)
 }
