@@ -217,6 +217,7 @@ func (s *Sim) accept(acct account, req sendRequest, arrived time.Time) (*Receive
 	}
 	s.st.senders[sender] = acct
 	s.st.add(m)
+	s.accepted.Add(1)
 	snapshot := *m
 	return &snapshot, j, nil
 }

@@ -129,6 +129,7 @@ func TestSendErrorsMapToProviderClasses(t *testing.T) {
 			require.Equal(t, tt.code, pe.Code)
 			require.Equal(t, tt.retryAfter, pe.RetryAfter)
 			require.Len(t, b.sim.Received(), 1, "a refused message reaches no handset")
+			require.Equal(t, 1, b.sim.Accepted(), "nor is it counted as taken")
 		})
 	}
 }

@@ -120,8 +120,9 @@ type Sim struct {
 	rngMu sync.Mutex
 	rng   *mrand.Rand
 
-	latency atomic.Int64 // time.Duration added to every API request
-	fail    failureState
+	latency  atomic.Int64 // time.Duration added to every API request
+	accepted atomic.Int64 // messages taken since New or Reset
+	fail     failureState
 
 	acctMu   sync.RWMutex
 	accounts map[string]string // sub-account SID → the token first seen with it
@@ -217,6 +218,11 @@ func (s *Sim) Close() {
 // post, so a test can wait for the carrier to go quiet.
 func (s *Sim) Pending() int { return int(s.cb.pending.Load()) }
 
+// Accepted reports how many messages the carrier has taken (answered 201)
+// since New or the last Reset, however few its inboxes keep: a benchmark
+// counts hand-overs without asking Herald's database.
+func (s *Sim) Accepted() int { return int(s.accepted.Load()) }
+
 // Reset forgets every message, handset state, failure mode and added latency,
 // so one process can serve several test scenarios. Sub-account tokens and
 // which sub-account owns which sender number are kept, as Herald's
@@ -224,6 +230,7 @@ func (s *Sim) Pending() int { return int(s.cb.pending.Load()) }
 func (s *Sim) Reset() {
 	s.mu.Lock()
 	s.st.reset()
+	s.accepted.Store(0)
 	s.mu.Unlock()
 	s.SetFailure(Failure{})
 	s.SetLatency(0)

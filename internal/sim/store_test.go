@@ -70,6 +70,7 @@ func TestInboxStaysBounded(t *testing.T) {
 
 	all := s.Received()
 	require.Len(t, all, total)
+	require.Equal(t, sends, s.Accepted(), "every send is counted, however few are kept")
 	handsets := s.Handsets()
 	require.LessOrEqual(t, len(handsets), total)
 	kept := 0
@@ -105,8 +106,10 @@ func TestInboxKeepsTheNewestLastAndResetForgets(t *testing.T) {
 	require.Equal(t, []string{"0", "1", "2", "3", "4", "other"}, bodies(s.Received()))
 	require.Equal(t, []string{"+15005550002", "+15005550003", handset}, s.Handsets())
 	require.Empty(t, s.Inbox("+19999999999"))
+	require.Equal(t, 6, s.Accepted())
 
 	s.Reset()
+	require.Zero(t, s.Accepted())
 	require.Empty(t, s.Received())
 	require.Empty(t, s.Handsets())
 	require.Empty(t, s.Inbox(handset))
