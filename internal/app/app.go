@@ -234,32 +234,51 @@ func (a *App) Run(ctx context.Context) (wait func()) {
 // messages: the dashboard is this far behind, plus the time a fold takes.
 const metricsEvery = 2 * time.Second
 
+// statisticsEvery is how often the planner's statistics are checked: a
+// promotion writes tens of thousands of messages in that time, and plans
+// made for an empty table would read all of them.
+const statisticsEvery = 10 * time.Second
+
 // housekeep runs the periodic chores: releasing limit queues when a month
 // begins (for accounts that chose it), pruning old callback records and
-// ended sessions, and keeping the query planner's statistics current.
+// ended sessions every minute, and keeping the query planner's statistics
+// current every few seconds.
 func (a *App) housekeep(ctx context.Context) {
-	tick := time.NewTicker(time.Minute)
-	defer tick.Stop()
+	chores := time.NewTicker(time.Minute)
+	defer chores.Stop()
+	stats := time.NewTicker(statisticsEvery)
+	defer stats.Stop()
+	a.chores(ctx)
+	a.optimize(ctx)
 	for {
-		if n, err := a.Messages.ReleaseForNewMonth(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Error("monthly queue release failed", "err", err)
-		} else if n > 0 {
-			a.Log.Info("released last month's limit queue", "count", n)
-		}
-		if err := a.Messages.Prune(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Error("prune failed", "err", err)
-		}
-		if _, err := a.Users.PruneSessions(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Error("session prune failed", "err", err)
-		}
-		if err := a.DB.Optimize(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Error("planner statistics failed", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-chores.C:
+			a.chores(ctx)
+		case <-stats.C:
+			a.optimize(ctx)
 		}
+	}
+}
+
+func (a *App) chores(ctx context.Context) {
+	if n, err := a.Messages.ReleaseForNewMonth(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Error("monthly queue release failed", "err", err)
+	} else if n > 0 {
+		a.Log.Info("released last month's limit queue", "count", n)
+	}
+	if err := a.Messages.Prune(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Error("prune failed", "err", err)
+	}
+	if _, err := a.Users.PruneSessions(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Error("session prune failed", "err", err)
+	}
+}
+
+func (a *App) optimize(ctx context.Context) {
+	if err := a.DB.Optimize(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Error("planner statistics failed", "err", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -98,7 +99,44 @@ func TestKeyedByOnPostgres(t *testing.T) {
 	keyed := plan(d.KeyedBy("account_id"))
 	require.Contains(t, keyed, "messages_carrier_id")
 	require.NotContains(t, keyed, byAccount)
-	require.NoError(t, d.Optimize(ctx), "a no-op: autovacuum analyses")
+}
+
+// On PostgreSQL, Optimize analyses the tables that changed by more than a
+// tenth since their last analysis, and only those, whether or not
+// autovacuum runs.
+func TestOptimizeAnalysesChangedTablesOnPostgres(t *testing.T) {
+	d := dbtest.New(t, db.Postgres)
+	ctx := context.Background()
+	_, err := d.Write().ExecContext(ctx, `INSERT INTO accounts (id, name, created_at, updated_at)
+		VALUES ('acc_1', 'Acme', now(), now())`)
+	require.NoError(t, err)
+	_, err = d.Write().ExecContext(ctx, `INSERT INTO messages (id, account_id, to_phone, kind, priority, body,
+			encoding, segments, status, next_attempt_at, created_at, updated_at)
+		SELECT 'msg_' || i, 'acc_1', '+17345550100', 'transactional', 0, 'Hi', 'GSM-7', 1, 'queued', now(), now(), now()
+		FROM generate_series(1, 5000) AS i`)
+	require.NoError(t, err)
+	analyses := func(table string) (n int) {
+		require.NoError(t, d.Read().QueryRowContext(ctx, `SELECT analyze_count FROM pg_stat_user_tables
+			WHERE schemaname = current_schema() AND relname = $1`, table).Scan(&n))
+		return n
+	}
+	// The server publishes a table's change count within a second or so.
+	require.Eventually(t, func() bool {
+		require.NoError(t, d.Optimize(ctx))
+		return analyses("messages") == 1
+	}, 10*time.Second, 100*time.Millisecond)
+	var estimate float64
+	require.NoError(t, d.Read().QueryRowContext(ctx, `SELECT reltuples FROM pg_class
+		WHERE oid = 'messages'::regclass`).Scan(&estimate))
+	require.InDelta(t, 5000, estimate, 1, "the planner knows the table's size")
+
+	// A change of under a tenth leaves the statistics as they are.
+	_, err = d.Write().ExecContext(ctx, `UPDATE messages SET status = 'sent' WHERE id IN ('msg_1', 'msg_2')`)
+	require.NoError(t, err)
+	time.Sleep(1500 * time.Millisecond)
+	require.NoError(t, d.Optimize(ctx))
+	require.Equal(t, 1, analyses("messages"))
+	require.Zero(t, analyses("webhook_endpoints"), "an unchanged table is not analysed")
 }
 
 // Every PostgreSQL connection plans each statement for its own values,
