@@ -103,7 +103,8 @@ func TestKeyedByOnPostgres(t *testing.T) {
 
 // On PostgreSQL, Optimize analyses the tables that changed by more than a
 // tenth since their last analysis, and only those, whether or not
-// autovacuum runs.
+// autovacuum runs; within a minute of the last analysis, only those that
+// grew by half.
 func TestOptimizeAnalysesChangedTablesOnPostgres(t *testing.T) {
 	d := dbtest.New(t, db.Postgres)
 	ctx := context.Background()
@@ -137,6 +138,25 @@ func TestOptimizeAnalysesChangedTablesOnPostgres(t *testing.T) {
 	require.NoError(t, d.Optimize(ctx))
 	require.Equal(t, 1, analyses("messages"))
 	require.Zero(t, analyses("webhook_endpoints"), "an unchanged table is not analysed")
+
+	// Every row changed, but the table is the same size and was analysed
+	// moments ago: it waits for the minute to pass.
+	_, err = d.Write().ExecContext(ctx, `UPDATE messages SET status = 'delivered'`)
+	require.NoError(t, err)
+	time.Sleep(1500 * time.Millisecond)
+	require.NoError(t, d.Optimize(ctx))
+	require.Equal(t, 1, analyses("messages"))
+
+	// Grown by half: analysed again at once.
+	_, err = d.Write().ExecContext(ctx, `INSERT INTO messages (id, account_id, to_phone, kind, priority, body,
+			encoding, segments, status, next_attempt_at, created_at, updated_at)
+		SELECT 'msg_more_' || i, 'acc_1', '+17345550100', 'transactional', 0, 'Hi', 'GSM-7', 1, 'queued', now(), now(), now()
+		FROM generate_series(1, 5000) AS i`)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		require.NoError(t, d.Optimize(ctx))
+		return analyses("messages") == 2
+	}, 10*time.Second, 100*time.Millisecond)
 }
 
 // Every PostgreSQL connection plans each statement for its own values,
