@@ -46,6 +46,14 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
+// vacuumAfter is how many folded changes, on PostgreSQL, call for a
+// VACUUM of the inbox. The inbox is a queue: every row is deleted moments
+// after it is written, and a fold reads it whole. Left to autovacuum (which
+// wakes once a minute, if it runs at all) its dead rows piled up by the
+// hundred thousand during a promotion, and each fold read them all (150 ms
+// for 677 live rows among 184,000 dead, measured).
+const vacuumAfter = 20000
+
 // Fold moves every change noted in the inbox and committed before it was
 // called into the rollups, and returns how many it moved. Each batch adds
 // to the rollups and deletes its inbox rows in one transaction, so a
@@ -56,9 +64,25 @@ func (s *Service) Fold(ctx context.Context) (int, error) {
 		n, err := s.foldBatch(ctx)
 		total += n
 		if err != nil || n < foldBatch {
+			if err == nil {
+				err = s.vacuumInbox(ctx, total)
+			}
 			return total, err
 		}
 	}
+}
+
+// vacuumInbox frees the inbox's dead rows once enough have been folded.
+// SQLite reuses a deleted row's space by itself.
+func (s *Service) vacuumInbox(ctx context.Context, folded int) error {
+	if s.db.Engine != db.Postgres || s.unvacuumed.Add(int64(folded)) < vacuumAfter {
+		return nil
+	}
+	s.unvacuumed.Store(0)
+	if _, err := s.db.Write().ExecContext(ctx, `VACUUM metrics_inbox`); err != nil {
+		return fmt.Errorf("metrics: vacuum inbox: %w", err)
+	}
+	return nil
 }
 
 func (s *Service) foldBatch(ctx context.Context) (int, error) {

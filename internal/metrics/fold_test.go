@@ -376,3 +376,30 @@ func plus(a, b metrics.Counts) metrics.Counts {
 		LimitQueued: a.LimitQueued + b.LimitQueued, Cancelled: a.Cancelled + b.Cancelled,
 		SegmentsSent: a.SegmentsSent + b.SegmentsSent}
 }
+
+// On PostgreSQL the inbox is vacuumed once enough changes have been folded
+// out of it, so its dead rows do not pile up for the next fold to read.
+func TestFoldVacuumsTheInboxOnPostgres(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t, db.Postgres)
+	b := setup(t, d, 1_000_000)
+	vacuums := func() (n int) {
+		require.NoError(t, d.Read().QueryRowContext(b.ctx, `SELECT vacuum_count FROM pg_stat_user_tables
+			WHERE schemaname = current_schema() AND relname = 'metrics_inbox'`).Scan(&n))
+		return n
+	}
+	note := func(n int) {
+		_, err := d.Write().ExecContext(b.ctx, `INSERT INTO metrics_inbox (account_id, message_id, what, at)
+			SELECT $1, 'msg_gone_' || i, 'sent', now() FROM generate_series(1, $2::int) AS i`, b.acct, n)
+		require.NoError(t, err)
+	}
+	note(15000)
+	b.fold(t)
+	require.Zero(t, vacuums(), "not yet: 15,000 folded")
+	note(6000)
+	b.fold(t)
+	require.Equal(t, 1, vacuums(), "21,000 folded")
+	var left int
+	require.NoError(t, d.Read().QueryRowContext(b.ctx, `SELECT count(*) FROM metrics_inbox`).Scan(&left))
+	require.Zero(t, left)
+}

@@ -17,6 +17,7 @@ package metrics
 
 import (
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/heraldsms/herald/internal/clock"
 	"github.com/heraldsms/herald/internal/db"
@@ -28,6 +29,8 @@ type Service struct {
 	db    *db.DB
 	clock clock.Clock
 	log   *slog.Logger
+
+	unvacuumed atomic.Int64 // changes folded since the inbox was last vacuumed
 }
 
 // NewService returns a Service.
