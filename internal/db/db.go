@@ -185,15 +185,16 @@ func (d *DB) Optimize(ctx context.Context) error {
 
 // analyzeStale analyses the tables of Herald's schema that have changed by
 // more than a tenth since they were last analysed (autovacuum's own rule),
-// at most once a minute unless they have grown by half since: a table
-// under a promotion's status updates changes by a tenth every few
-// seconds, and analysing messages every ten took a tenth of a core.
+// at most once a minute unless they have grown by half and by 10,000 rows
+// since: a table under a promotion's status updates changes by a tenth
+// every few seconds, and analysing messages every ten took a tenth of a
+// core; the metrics inbox swings between hundreds and thousands of rows.
 func (d *DB) analyzeStale(ctx context.Context) error {
 	rows, err := d.read.QueryContext(ctx, `SELECT quote_ident(s.relname) FROM pg_stat_user_tables s
 		JOIN pg_class c ON c.oid = s.relid
 		WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)
 		AND (coalesce(greatest(s.last_analyze, s.last_autoanalyze), '-infinity') < now() - interval '1 minute'
-			OR s.n_live_tup > 1000 + 1.5 * greatest(c.reltuples, 0))`)
+			OR s.n_live_tup > 10000 + 1.5 * greatest(c.reltuples, 0))`)
 	if err != nil {
 		return fmt.Errorf("db: optimize: %w", err)
 	}

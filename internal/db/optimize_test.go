@@ -104,7 +104,7 @@ func TestKeyedByOnPostgres(t *testing.T) {
 // On PostgreSQL, Optimize analyses the tables that changed by more than a
 // tenth since their last analysis, and only those, whether or not
 // autovacuum runs; within a minute of the last analysis, only those that
-// grew by half.
+// grew by half and by 10,000 rows.
 func TestOptimizeAnalysesChangedTablesOnPostgres(t *testing.T) {
 	d := dbtest.New(t, db.Postgres)
 	ctx := context.Background()
@@ -147,11 +147,11 @@ func TestOptimizeAnalysesChangedTablesOnPostgres(t *testing.T) {
 	require.NoError(t, d.Optimize(ctx))
 	require.Equal(t, 1, analyses("messages"))
 
-	// Grown by half: analysed again at once.
+	// Grown by half and by 10,000 rows: analysed again at once.
 	_, err = d.Write().ExecContext(ctx, `INSERT INTO messages (id, account_id, to_phone, kind, priority, body,
 			encoding, segments, status, next_attempt_at, created_at, updated_at)
 		SELECT 'msg_more_' || i, 'acc_1', '+17345550100', 'transactional', 0, 'Hi', 'GSM-7', 1, 'queued', now(), now(), now()
-		FROM generate_series(1, 5000) AS i`)
+		FROM generate_series(1, 15000) AS i`)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		require.NoError(t, d.Optimize(ctx))
