@@ -72,18 +72,10 @@ func TestKeyedLookupUsesTheKey(t *testing.T) {
 func TestKeyedByOnPostgres(t *testing.T) {
 	d := dbtest.New(t, db.Postgres)
 	ctx := context.Background()
-	_, err := d.Write().ExecContext(ctx, `INSERT INTO accounts (id, name, created_at, updated_at)
-		VALUES ('acc_1', 'Acme', now(), now())`)
-	require.NoError(t, err)
-	_, err = d.Write().ExecContext(ctx, `INSERT INTO messages (id, account_id, to_phone, kind, priority, body,
-			encoding, segments, status, carrier_id, next_attempt_at, created_at, updated_at)
-		SELECT 'msg_' || i, 'acc_1', '+17345550100', 'transactional', 0, 'Hi', 'GSM-7', 1, 'sent',
-			'SM' || i, now(), now(), now()
-		FROM generate_series(1, 20000) AS i`)
-	require.NoError(t, err)
+	addMessages(t, d, "msg_", "sent", 20000)
 	plan := func(accountCol string) string {
 		rows, err := d.Read().QueryContext(ctx, `EXPLAIN SELECT id FROM messages
-			WHERE `+accountCol+` = $1 AND carrier_id IN ($2, $3, $4)`, "acc_1", "SM7", "SM70", "SM700")
+			WHERE `+accountCol+` = $1 AND carrier_id IN ($2, $3, $4)`, "acc_1", "SMmsg_7", "SMmsg_70", "SMmsg_700")
 		require.NoError(t, err)
 		defer rows.Close()
 		var steps []string
@@ -108,14 +100,7 @@ func TestKeyedByOnPostgres(t *testing.T) {
 func TestOptimizeAnalysesChangedTablesOnPostgres(t *testing.T) {
 	d := dbtest.New(t, db.Postgres)
 	ctx := context.Background()
-	_, err := d.Write().ExecContext(ctx, `INSERT INTO accounts (id, name, created_at, updated_at)
-		VALUES ('acc_1', 'Acme', now(), now())`)
-	require.NoError(t, err)
-	_, err = d.Write().ExecContext(ctx, `INSERT INTO messages (id, account_id, to_phone, kind, priority, body,
-			encoding, segments, status, next_attempt_at, created_at, updated_at)
-		SELECT 'msg_' || i, 'acc_1', '+17345550100', 'transactional', 0, 'Hi', 'GSM-7', 1, 'queued', now(), now(), now()
-		FROM generate_series(1, 5000) AS i`)
-	require.NoError(t, err)
+	addMessages(t, d, "msg_", "queued", 5000)
 	analyses := func(table string) (n int) {
 		require.NoError(t, d.Read().QueryRowContext(ctx, `SELECT analyze_count FROM pg_stat_user_tables
 			WHERE schemaname = current_schema() AND relname = $1`, table).Scan(&n))
@@ -132,7 +117,7 @@ func TestOptimizeAnalysesChangedTablesOnPostgres(t *testing.T) {
 	require.InDelta(t, 5000, estimate, 1, "the planner knows the table's size")
 
 	// A change of under a tenth leaves the statistics as they are.
-	_, err = d.Write().ExecContext(ctx, `UPDATE messages SET status = 'sent' WHERE id IN ('msg_1', 'msg_2')`)
+	_, err := d.Write().ExecContext(ctx, `UPDATE messages SET status = 'sent' WHERE id IN ('msg_1', 'msg_2')`)
 	require.NoError(t, err)
 	time.Sleep(1500 * time.Millisecond)
 	require.NoError(t, d.Optimize(ctx))
@@ -148,11 +133,7 @@ func TestOptimizeAnalysesChangedTablesOnPostgres(t *testing.T) {
 	require.Equal(t, 1, analyses("messages"))
 
 	// Grown by half and by 10,000 rows: analysed again at once.
-	_, err = d.Write().ExecContext(ctx, `INSERT INTO messages (id, account_id, to_phone, kind, priority, body,
-			encoding, segments, status, next_attempt_at, created_at, updated_at)
-		SELECT 'msg_more_' || i, 'acc_1', '+17345550100', 'transactional', 0, 'Hi', 'GSM-7', 1, 'queued', now(), now(), now()
-		FROM generate_series(1, 15000) AS i`)
-	require.NoError(t, err)
+	addMessages(t, d, "msg_more_", "queued", 15000)
 	require.Eventually(t, func() bool {
 		require.NoError(t, d.Optimize(ctx))
 		return analyses("messages") == 2
@@ -179,4 +160,20 @@ func TestPostgresPlansEachStatement(t *testing.T) {
 	require.NoError(t, err)
 	defer d2.Close()
 	require.Equal(t, "auto", mode(d2))
+}
+
+// addMessages writes n messages of account acc_1 (made by the first call)
+// with the given status, ids prefix1 to prefixN, and carrier ids "SM" and
+// the id.
+func addMessages(t *testing.T, d *db.DB, prefix, status string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := d.Write().ExecContext(ctx, `INSERT INTO accounts (id, name, created_at, updated_at)
+		VALUES ('acc_1', 'Acme', now(), now()) ON CONFLICT DO NOTHING`)
+	require.NoError(t, err)
+	_, err = d.Write().ExecContext(ctx, `INSERT INTO messages (id, account_id, to_phone, kind, priority, body,
+			encoding, segments, status, carrier_id, next_attempt_at, created_at, updated_at)
+		SELECT $1 || i, 'acc_1', '+17345550100', 'transactional', 0, 'Hi', 'GSM-7', 1, $2, 'SM' || $1 || i, now(), now(), now()
+		FROM generate_series(1, $3::int) AS i`, prefix, status, n)
+	require.NoError(t, err)
 }
