@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -40,18 +39,8 @@ func TestKeyedLookupUsesTheKey(t *testing.T) {
 		args = append(args, fmt.Sprintf("con_%05d", i*50))
 	}
 	plan := func(accountCol string) string {
-		rows, err := d.Read().QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT id, phone_e164 FROM contacts
+		return dbtest.Plan(t, d, `SELECT id, phone_e164 FROM contacts
 			WHERE `+accountCol+` = $1 AND id IN (`+db.Placeholders(2, 100)+`)`, args...)
-		require.NoError(t, err)
-		defer rows.Close()
-		var steps []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
-			steps = append(steps, detail)
-		}
-		return strings.Join(steps, "; ")
 	}
 	const byKey = "USING INDEX sqlite_autoindex_contacts_1 (id=?)"
 	require.NotContains(t, plan("account_id"), byKey, "the plain form walks the account")
@@ -71,20 +60,10 @@ func TestKeyedLookupUsesTheKey(t *testing.T) {
 // Written with KeyedBy, it reads the carrier index alone.
 func TestKeyedByOnPostgres(t *testing.T) {
 	d := dbtest.New(t, db.Postgres)
-	ctx := context.Background()
 	addMessages(t, d, "msg_", "sent", 20000)
 	plan := func(accountCol string) string {
-		rows, err := d.Read().QueryContext(ctx, `EXPLAIN SELECT id FROM messages
+		return dbtest.Plan(t, d, `SELECT id FROM messages
 			WHERE `+accountCol+` = $1 AND carrier_id IN ($2, $3, $4)`, "acc_1", "SMmsg_7", "SMmsg_70", "SMmsg_700")
-		require.NoError(t, err)
-		defer rows.Close()
-		var steps []string
-		for rows.Next() {
-			var line string
-			require.NoError(t, rows.Scan(&line))
-			steps = append(steps, line)
-		}
-		return strings.Join(steps, "\n")
 	}
 	const byAccount = "Index Cond: (account_id = "
 	require.Contains(t, plan("account_id"), byAccount, "the plain form reads an account index")

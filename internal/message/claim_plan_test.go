@@ -3,7 +3,6 @@ package message
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -31,28 +30,8 @@ func TestClaimReadsOnlyWhatItTakes(t *testing.T) {
 			FROM n`)
 		require.NoError(t, err)
 
-		explain := "EXPLAIN "
-		if d.Engine == db.SQLite {
-			explain = "EXPLAIN QUERY PLAN "
-		}
-		rows, err := d.Read().QueryContext(ctx, explain+fmt.Sprintf(claimQuery, d.SkipLocked()),
+		plan := dbtest.Plan(t, d, fmt.Sprintf(claimQuery, d.SkipLocked()),
 			"num_1", "2030-01-01T00:00:00Z", "2030-01-01T00:01:00Z", 100)
-		require.NoError(t, err)
-		defer rows.Close()
-		cols, err := rows.Columns()
-		require.NoError(t, err)
-		var steps []string
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			require.NoError(t, rows.Scan(ptrs...))
-			steps = append(steps, fmt.Sprint(vals[len(vals)-1])) // the step's text comes last
-		}
-		require.NoError(t, rows.Err())
-		plan := strings.Join(steps, "\n")
 		require.Contains(t, plan, "messages_claimable", plan)
 		require.NotContains(t, plan, "Sort", plan)
 		require.NotContains(t, plan, "TEMP B-TREE", plan)
