@@ -13,8 +13,10 @@ import (
 // looks each bound parameter's name up in a list as long as the
 // statement's parameters, so binding grows with the square of a
 // statement's size: 1,000 message rows (28,000 parameters) in one
-// statement spent seconds binding, 10 rows a fifth of the insert's cost.
-// A few hundred parameters keep the round trips few and binding cheap.
+// statement spent seconds binding. SQLite statements are now prepared with
+// anonymous parameters where they can be (see anonymousParams), which
+// have no names to look up; a few hundred parameters still keep the round
+// trips few and a failed statement's retry small.
 const stmtParams = 300
 
 // InsertRows inserts rows with multi-row INSERT statements, up to
