@@ -96,12 +96,14 @@ type Outcome struct {
 }
 
 // recordOutcomes writes a batch's outcomes with one statement per few
-// dozen messages; v carries each message's new values.
+// dozen messages; v carries each message's new values, and the last
+// parameter is the time (numbered last because it comes last, so that
+// SQLite can take the parameters as anonymous ones).
 const recordOutcomes = `
 WITH v (account_id, id, status, reason, error_code, carrier, carrier_id, next_attempt_at, refund, reserved) AS (VALUES %s)
 UPDATE messages SET status = v.status, reason = v.reason, error_code = v.error_code, carrier = v.carrier,
 	carrier_id = v.carrier_id, next_attempt_at = v.next_attempt_at, attempts = attempts - v.refund,
-	claimed_until = NULL, reserved = v.reserved, updated_at = $1
+	claimed_until = NULL, reserved = v.reserved, updated_at = $%d
 FROM v
 WHERE messages.account_id = v.account_id AND messages.id = v.id AND messages.status = 'sending'`
 
@@ -120,7 +122,7 @@ func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outc
 		const perStmt = 30 // ten values each
 		for start := 0; start < len(outcomes); start += perStmt {
 			chunk := outcomes[start:min(start+perStmt, len(outcomes))]
-			args := []any{now}
+			args := make([]any, 0, 10*len(chunk)+1)
 			var values strings.Builder
 			for i, o := range chunk {
 				m := o.Message
@@ -158,7 +160,8 @@ func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outc
 					sent = append(sent, m)
 				}
 			}
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf(recordOutcomes, values.String()), args...); err != nil {
+			args = append(args, now)
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(recordOutcomes, values.String(), len(args)), args...); err != nil {
 				return fmt.Errorf("message: record outcomes: %w", err)
 			}
 		}

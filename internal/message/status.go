@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -228,7 +229,9 @@ func (s *Service) applyMoves(ctx context.Context, tx *sql.Tx, moves []move, now 
 	var changes []change
 	for start := 0; start < len(moves); start += perStmt {
 		chunk := moves[start:min(start+perStmt, len(moves))]
-		args := []any{now}
+		// The parameters are numbered in the order they appear, so that
+		// SQLite can take them as anonymous ones (see db.anonymousParams).
+		args := make([]any, 0, 5*len(chunk)+1)
 		var values strings.Builder
 		for i, mv := range chunk {
 			if i > 0 {
@@ -237,8 +240,9 @@ func (s *Service) applyMoves(ctx context.Context, tx *sql.Tx, moves []move, now 
 			values.WriteString("(" + db.Placeholders(len(args)+1, 5) + ")")
 			args = append(args, mv.msg.AccountID, mv.msg.ID, string(mv.to), mv.code, string(mv.from))
 		}
+		args = append(args, now)
 		rows, err := tx.QueryContext(ctx, `WITH v (account_id, id, status, code, old) AS (VALUES `+values.String()+`)
-			UPDATE messages SET status = v.status, error_code = v.code, updated_at = $1 FROM v
+			UPDATE messages SET status = v.status, error_code = v.code, updated_at = $`+strconv.Itoa(len(args))+` FROM v
 			WHERE messages.account_id = v.account_id AND messages.id = v.id AND messages.status = v.old
 			RETURNING messages.id`, args...)
 		if err != nil {
