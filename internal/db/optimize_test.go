@@ -119,26 +119,41 @@ func TestOptimizeAnalysesChangedTablesOnPostgres(t *testing.T) {
 	}, 10*time.Second, 100*time.Millisecond)
 }
 
-// Every PostgreSQL connection plans each statement for its own values,
-// unless the database URL says otherwise.
+// Herald's statements reach PostgreSQL as the unnamed statement, planned
+// for its values at every run, and never as named prepared statements,
+// whose plans go generic; the server's own cached plans (the foreign-key
+// checks) stay cached. A database URL can choose another mode.
 func TestPostgresPlansEachStatement(t *testing.T) {
 	t.Parallel()
-	mode := func(d *db.DB) string {
-		var m string
-		require.NoError(t, d.Read().QueryRowContext(context.Background(), `SHOW plan_cache_mode`).Scan(&m))
-		return m
+	ctx := context.Background()
+	// check runs one statement ten times on one connection, then reads that
+	// connection's named prepared statements and its plan cache mode.
+	check := func(d *db.DB) (prepared int, mode string) {
+		conn, err := d.Read().Conn(ctx)
+		require.NoError(t, err)
+		defer conn.Close()
+		for i := range 10 {
+			var n int
+			require.NoError(t, conn.QueryRowContext(ctx, `SELECT count(*) FROM pg_class WHERE relname = $1`, fmt.Sprint(i)).Scan(&n))
+		}
+		require.NoError(t, conn.QueryRowContext(ctx, `SELECT count(*) FROM pg_prepared_statements`).Scan(&prepared))
+		require.NoError(t, conn.QueryRowContext(ctx, `SHOW plan_cache_mode`).Scan(&mode))
+		return prepared, mode
 	}
 	opts := dbtest.Options(t, db.Postgres)
-	d, err := db.Open(context.Background(), opts)
+	d, err := db.Open(ctx, opts)
 	require.NoError(t, err)
 	defer d.Close()
-	require.Equal(t, "force_custom_plan", mode(d))
+	prepared, mode := check(d)
+	require.Zero(t, prepared, "no statement is prepared by name")
+	require.Equal(t, "auto", mode, "the server's own plans are cached as it chooses")
 
-	opts.URL += "&plan_cache_mode=auto"
-	d2, err := db.Open(context.Background(), opts)
+	opts.URL += "&default_query_exec_mode=cache_statement"
+	d2, err := db.Open(ctx, opts)
 	require.NoError(t, err)
 	defer d2.Close()
-	require.Equal(t, "auto", mode(d2))
+	prepared, _ = check(d2)
+	require.Positive(t, prepared, "the URL's mode prepares statements by name")
 }
 
 // addMessages writes n messages of account acc_1 (made by the first call)
