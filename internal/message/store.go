@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/heraldsms/herald/internal/db"
-	"github.com/heraldsms/herald/internal/id"
 )
 
 const messageColumns = `id, account_id, program_id, contact_id, number_id, to_phone, from_phone, kind, priority,
@@ -20,7 +19,7 @@ var insertColumns = []string{"id", "account_id", "program_id", "contact_id", "nu
 	"encoding", "segments", "status", "reason", "error_code", "carrier", "carrier_id", "attempts",
 	"next_attempt_at", "reserved", "created_at", "updated_at"}
 
-var eventColumns = []string{"id", "account_id", "message_id", "status", "reason", "error_code", "occurred_at"}
+var eventColumns = []string{"account_id", "message_id", "status", "reason", "error_code", "occurred_at"}
 
 func (m *Message) values() []any {
 	return []any{m.ID, m.AccountID, m.ProgramID, m.ContactID, m.NumberID, m.To, m.From, string(m.Kind),
@@ -75,7 +74,7 @@ type change struct {
 }
 
 func (c change) values() []any {
-	return []any{id.New("mev"), c.accountID, c.messageID, string(c.status), c.reason, c.errorCode, c.at}
+	return []any{c.accountID, c.messageID, string(c.status), c.reason, c.errorCode, c.at}
 }
 
 // logChanges appends status changes to the transaction log.
@@ -117,7 +116,7 @@ var errNoMessage = errors.New("message: no such message")
 
 func history(ctx context.Context, q db.Querier, accountID, messageID string) ([]Event, error) {
 	rows, err := q.QueryContext(ctx, `SELECT status, reason, error_code, occurred_at FROM message_events
-		WHERE account_id = $1 AND message_id = $2 ORDER BY occurred_at, id`, accountID, messageID)
+		WHERE account_id = $1 AND message_id = $2 ORDER BY occurred_at, seq`, accountID, messageID)
 	if err != nil {
 		return nil, fmt.Errorf("message: history: %w", err)
 	}
