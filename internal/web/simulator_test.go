@@ -15,6 +15,7 @@ import (
 	"github.com/heraldsms/herald/internal/consent"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/db/dbtest"
+	"github.com/heraldsms/herald/internal/message"
 )
 
 // The handset every simulator test texts, and the account's number.
@@ -29,8 +30,11 @@ func simTexted(t *testing.T, s *site, name string) string {
 	t.Helper()
 	tpl := dqsTemplate(t, s, s.acct, "Welcome", "Welcome to Acme Rewards!")
 	c := dqsContact(t, s, s.acct, simHandset, name)
-	dqsSend(t, s, s.acct, c, tpl)
+	m := dqsSend(t, s, s.acct, c, tpl)
 	require.Eventually(t, func() bool { return len(s.app.Sim.Inbox(simHandset)) > 0 }, 15*time.Second, 20*time.Millisecond)
+	// The carrier's last report is in too, so the thread has settled: a
+	// late status would change it under a test that polls for changes.
+	dqsWaitStatus(t, s, s.acct, m.ID, message.Delivered)
 	return c
 }
 
