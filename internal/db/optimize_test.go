@@ -154,6 +154,12 @@ func TestPostgresPlansEachStatement(t *testing.T) {
 	defer d2.Close()
 	prepared, _ = check(d2)
 	require.Positive(t, prepared, "the URL's mode prepares statements by name")
+
+	// A mode pgx does not know is refused when the database is opened.
+	bad := dbtest.Options(t, db.Postgres)
+	bad.URL += "&default_query_exec_mode=sometimes"
+	_, err = db.Open(ctx, bad)
+	require.ErrorContains(t, err, "default_query_exec_mode")
 }
 
 // addMessages writes n messages of account acc_1 (made by the first call)

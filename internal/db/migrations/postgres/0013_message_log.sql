@@ -18,6 +18,7 @@ SELECT account_id, message_id, status, reason, error_code, occurred_at FROM mess
 DROP TABLE message_events;
 ALTER TABLE message_log RENAME TO message_events;
 ALTER INDEX message_log_pkey RENAME TO message_events_pkey;
+ALTER SEQUENCE message_log_seq_seq RENAME TO message_events_seq_seq;
 ALTER TABLE message_events RENAME CONSTRAINT message_log_message_id_fkey TO message_events_message_id_fkey;
 CREATE INDEX message_events_message ON message_events (message_id, occurred_at);
 
