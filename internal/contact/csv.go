@@ -47,6 +47,7 @@ const (
 	RowMissingIdentifier = "missing_identity"   // neither phone nor external_id
 	RowBadPreference     = "invalid_preference" // not opted_in, opted_out, unknown, yes or no
 	RowBadEmail          = "invalid_email"      // not a bare address
+	RowBadTimeZone       = "invalid_time_zone"  // not an IANA zone name
 	RowBadAttributes     = "invalid_attribute"  // the attributes cell is not a JSON object
 )
 
@@ -73,6 +74,7 @@ type ImportRow struct {
 	FirstName  string
 	LastName   string
 	Email      string
+	TimeZone   string // an IANA zone name, such as America/Chicago
 	// SMSPreference applies to every sender kind; the per-kind ones come
 	// from an export's columns. Each is "", "unknown", "opted_in" or
 	// "opted_out".
@@ -94,6 +96,7 @@ var importFields = map[string]string{
 	"first_name": "first_name", "firstname": "first_name", "given_name": "first_name",
 	"last_name": "last_name", "lastname": "last_name", "surname": "last_name", "family_name": "last_name",
 	"email": "email", "email_address": "email", "e_mail": "email",
+	"time_zone": "time_zone", "timezone": "time_zone", "tz": "time_zone",
 	"sms_preference": "sms_preference", "sms_opt_in": "sms_preference", "sms_optin": "sms_preference",
 	"transactional_preference": "transactional_preference",
 	"marketing_preference":     "marketing_preference",
@@ -123,10 +126,10 @@ type ImportReader struct {
 // "First Name" is first_name), and with aliases: phone_number, mobile, cell
 // for phone; id for external_id (unless an external_id column exists, as in
 // an export, where id is Herald's own and ignored); firstname, surname and
-// the like; sms_opt_in for sms_preference. Any other column, and any column
-// named "attributes.<name>" or "attr:<name>", is an attribute, named by its
-// normalised name. A column with a blank name is ignored. A UTF-8 byte
-// order mark is skipped.
+// the like; timezone and tz for time_zone; sms_opt_in for sms_preference.
+// Any other column, and any column named "attributes.<name>" or
+// "attr:<name>", is an attribute, named by its normalised name. A column
+// with a blank name is ignored. A UTF-8 byte order mark is skipped.
 func NewImportReader(r io.Reader) (*ImportReader, error) {
 	br := bufio.NewReader(r)
 	if bom, _ := br.Peek(3); bytes.HasPrefix(bom, []byte("\xEF\xBB\xBF")) {
@@ -335,6 +338,11 @@ func (row *ImportRow) set(col importColumn, v string) (code, msg string) {
 			return RowBadEmail, "not an address like name@example.com"
 		}
 		row.Email = v
+	case "time_zone":
+		if v != "" && !validTimeZone(v) {
+			return RowBadTimeZone, fmt.Sprintf("%q is not an IANA time zone such as America/Chicago", v)
+		}
+		row.TimeZone = v
 	case "sms_preference":
 		return setPreference(&row.SMSPreference, v)
 	case "transactional_preference":
@@ -400,17 +408,17 @@ func (row *ImportRow) setAttributesJSON(v string) (code, msg string) {
 // are ignored and the rest update the contact.
 var exportHeader = []string{
 	"id", "external_id", "phone", "phone_e164", "phone_valid", "phone_country",
-	"first_name", "last_name", "email", "sms_preference",
+	"first_name", "last_name", "email", "time_zone", "sms_preference",
 	"transactional_preference", "marketing_preference", "created_at", "attributes",
 }
 
 // ExportRow is one contact as exported.
 type ExportRow struct {
-	ID, ExternalID, Phone, PhoneE164, FirstName, LastName, Email string
-	SMSPreference, TransactionalPreference, MarketingPreference  string
-	PhoneValid                                                   bool
-	Country                                                      string
-	CreatedAt                                                    time.Time
+	ID, ExternalID, Phone, PhoneE164, FirstName, LastName, Email, TimeZone string
+	SMSPreference, TransactionalPreference, MarketingPreference            string
+	PhoneValid                                                             bool
+	Country                                                                string
+	CreatedAt                                                              time.Time
 	// Attributes are written as one JSON object with sorted keys.
 	Attributes map[string]any
 }
@@ -448,7 +456,7 @@ func (e *ExportWriter) Write(c ExportRow) error {
 		created = c.CreatedAt.UTC().Format(time.RFC3339)
 	}
 	e.rec = append(e.rec[:0], c.ID, c.ExternalID, c.Phone, c.PhoneE164, strconv.FormatBool(c.PhoneValid), c.Country,
-		c.FirstName, c.LastName, c.Email, c.SMSPreference,
+		c.FirstName, c.LastName, c.Email, c.TimeZone, c.SMSPreference,
 		c.TransactionalPreference, c.MarketingPreference, created, attrs)
 	for i, v := range e.rec {
 		e.rec[i] = guardCell(v)

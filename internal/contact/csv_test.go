@@ -53,6 +53,7 @@ func TestNewImportReaderErrors(t *testing.T) {
 		{"two phone aliases", "Phone Number,Mobile\n", ErrImportDuplicateColumn},
 		{"opt-in and preference", "phone,sms_preference,SMS Opt-In\n", ErrImportDuplicateColumn},
 		{"two external id aliases", "ExternalID,external_id\n", ErrImportDuplicateColumn},
+		{"two time zone aliases", "phone,TZ,Time Zone\n", ErrImportDuplicateColumn},
 		{"same attribute twice", "phone,Loyalty Tier,loyalty-tier\n", ErrImportDuplicateColumn},
 		{"prefixed attribute twice", "phone,attr:tier,attributes.Tier\n", ErrImportDuplicateColumn},
 		{"attribute name without ASCII", "phone,等级\n", ErrImportBadHeader},
@@ -142,6 +143,11 @@ func TestImportReaderRows(t *testing.T) {
 			[]row{{Line: 2, Phone: "1", Email: "ann@example.com"}}, []string{"3:invalid_email", "4:invalid_email"},
 		},
 		{
+			"time zone", "phone,time_zone\n1,America/Chicago\n2,\n3,Mars/Olympus\n4,Local\n5, Europe/Paris \n",
+			[]row{{Line: 2, Phone: "1", TimeZone: "America/Chicago"}, {Line: 3, Phone: "2"}, {Line: 6, Phone: "5", TimeZone: "Europe/Paris"}},
+			[]string{"4:invalid_time_zone", "5:invalid_time_zone"},
+		},
+		{
 			"attribute columns", "phone,Loyalty Tier,attr:email,attributes.Points,empty\n1,gold,alt@example.com,12,\n",
 			[]row{{Line: 2, Phone: "1", Attributes: attrs{"loyalty_tier": "gold", "email": "alt@example.com", "points": "12"}}}, nil,
 		},
@@ -168,6 +174,59 @@ func TestImportReaderRows(t *testing.T) {
 			rows, errs := csvReadAll(t, r, 100)
 			require.Equal(t, tt.rows, rows)
 			require.Equal(t, tt.errs, errs)
+		})
+	}
+}
+
+func TestImportReaderTimeZoneHeaders(t *testing.T) {
+	t.Parallel()
+	for _, h := range []string{"time_zone", "timezone", "tz", "time zone", "Time Zone", "TimeZone", "TZ", "time-zone"} {
+		t.Run(h, func(t *testing.T) {
+			t.Parallel()
+			r, err := NewImportReader(strings.NewReader("phone," + h + "\n1,Asia/Tokyo\n"))
+			require.NoError(t, err)
+			rows, errs := csvReadAll(t, r, 10)
+			require.Empty(t, errs)
+			require.Equal(t, []ImportRow{{Line: 2, Phone: "1", TimeZone: "Asia/Tokyo"}}, rows)
+		})
+	}
+	t.Run("attr:tz is an attribute", func(t *testing.T) {
+		t.Parallel()
+		r, err := NewImportReader(strings.NewReader("phone,attr:tz\n1,Mars/Olympus\n"))
+		require.NoError(t, err)
+		rows, errs := csvReadAll(t, r, 10)
+		require.Empty(t, errs)
+		require.Equal(t, []ImportRow{{Line: 2, Phone: "1", Attributes: map[string]any{"tz": "Mars/Olympus"}}}, rows)
+	})
+}
+
+func TestImportReaderBadTimeZone(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		line     int
+	}{
+		{"unknown zone", "phone,first_name,Time Zone\n1,Ann,America/Chicago\n2,Bob,Mars/Olympus\n3,Cy,UTC\n", 3},
+		{"the server's zone", "phone,first_name,Time Zone\n1,Ann,America/Chicago\n2,Bob,Local\n3,Cy,UTC\n", 3},
+		{"after a quoted line break", "phone,first_name,Time Zone\n1,\"A\nnn\",America/Chicago\n2,Bob,Local\n3,Cy,UTC\n", 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := NewImportReader(strings.NewReader(tt.in))
+			require.NoError(t, err)
+			_, err = r.Next()
+			require.NoError(t, err)
+			_, err = r.Next()
+			var re *RowError
+			require.ErrorAs(t, err, &re)
+			require.Equal(t, tt.line, re.Line)
+			require.Equal(t, RowBadTimeZone, re.Code)
+			require.Equal(t, "Time Zone", re.Column)
+			require.Contains(t, re.Message, "Time Zone")
+			row, err := r.Next()
+			require.NoError(t, err, "the next row is read")
+			require.Equal(t, "UTC", row.TimeZone)
 		})
 	}
 }
@@ -238,7 +297,7 @@ func TestGuardCell(t *testing.T) {
 
 func TestExportWriter(t *testing.T) {
 	t.Parallel()
-	const header = "id,external_id,phone,phone_e164,phone_valid,phone_country,first_name,last_name,email," +
+	const header = "id,external_id,phone,phone_e164,phone_valid,phone_country,first_name,last_name,email,time_zone," +
 		"sms_preference,transactional_preference,marketing_preference,created_at,attributes\r\n"
 	tests := []struct {
 		name string
@@ -250,16 +309,16 @@ func TestExportWriter(t *testing.T) {
 			"a contact", []ExportRow{{
 				ID: "ct_1", ExternalID: "cus_1001", Phone: "(734) 626-3333", PhoneE164: "+17346263333",
 				PhoneValid: true, Country: "US", FirstName: "Ann", LastName: "Smith, Jr.", Email: "ann@example.com",
-				SMSPreference: "opted_in", TransactionalPreference: "opted_in", MarketingPreference: "opted_out",
+				TimeZone: "America/Detroit", SMSPreference: "opted_in", TransactionalPreference: "opted_in", MarketingPreference: "opted_out",
 				CreatedAt:  time.Date(2024, 3, 1, 12, 30, 0, 0, time.FixedZone("EST", -5*3600)),
 				Attributes: map[string]any{"tier": "gold", "points": 1200, "note": "<b>&</b>"},
 			}},
-			header + `ct_1,cus_1001,(734) 626-3333,+17346263333,true,US,Ann,"Smith, Jr.",ann@example.com,` +
+			header + `ct_1,cus_1001,(734) 626-3333,+17346263333,true,US,Ann,"Smith, Jr.",ann@example.com,America/Detroit,` +
 				`opted_in,opted_in,opted_out,2024-03-01T17:30:00Z,"{""note"":""<b>&</b>"",""points"":1200,""tier"":""gold""}"` + "\r\n",
 		},
 		{
 			"formulas defused", []ExportRow{{ID: "ct_2", Phone: "=cmd|' /C calc'!A0", FirstName: "+1 734", LastName: "-", Email: "@home"}},
-			header + "ct_2,,'=cmd|' /C calc'!A0,,false,,'+1 734,'-,'@home,,,,,\r\n",
+			header + "ct_2,,'=cmd|' /C calc'!A0,,false,,'+1 734,'-,'@home,,,,,,\r\n",
 		},
 	}
 	for _, tt := range tests {
@@ -294,7 +353,7 @@ func TestExportThenImport(t *testing.T) {
 	w := NewExportWriter(&buf)
 	require.NoError(t, w.Write(ExportRow{
 		ID: "ct_1", ExternalID: "cus_1", Phone: "+1 734 626 3333", PhoneE164: "+17346263333", PhoneValid: true,
-		Country: "US", FirstName: "=Ann", LastName: "@Arbor", Email: "ann@example.com",
+		Country: "US", FirstName: "=Ann", LastName: "@Arbor", Email: "ann@example.com", TimeZone: "America/Argentina/Buenos_Aires",
 		SMSPreference: "opted_out", TransactionalPreference: "opted_in", MarketingPreference: "opted_out",
 		CreatedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), Attributes: map[string]any{"tier": "gold", "points": 7},
 	}))
@@ -308,7 +367,7 @@ func TestExportThenImport(t *testing.T) {
 	require.Equal(t, []ImportRow{
 		{
 			Line: 2, ExternalID: "cus_1", Phone: "+1 734 626 3333", FirstName: "=Ann", LastName: "@Arbor",
-			Email: "ann@example.com", SMSPreference: "opted_out", TransactionalPreference: "opted_in",
+			Email: "ann@example.com", TimeZone: "America/Argentina/Buenos_Aires", SMSPreference: "opted_out", TransactionalPreference: "opted_in",
 			MarketingPreference: "opted_out", Attributes: map[string]any{"tier": "gold", "points": json.Number("7")},
 		},
 		{Line: 3, Phone: "7346263334"},
@@ -324,7 +383,7 @@ func FuzzImportReader(f *testing.F) {
 	for _, seed := range []string{
 		string(fixture), "phone\n1\n", "\uFEFFphone,a\r\n1,\"x\r\ny\"\r\n", "phone,first_name\n1,An\"n\n2,Bob\n",
 		"id,external_id,phone,attributes\n1,2,3,\"{\"\"a\"\":1}\"\n", "phone,sms_opt_in\n1,yes\n,\n",
-		"\n\nphone\n\n\n1\n", "phone,\"x\ny\"\n1,2\n",
+		"\n\nphone\n\n\n1\n", "phone,\"x\ny\"\n1,2\n", "phone,tz\n1,Europe/Paris\n2,Local\n3,../../etc/passwd\n",
 	} {
 		f.Add(seed)
 	}
@@ -350,6 +409,7 @@ func FuzzImportReader(f *testing.F) {
 			require.Greater(t, row.Line, 1)
 			require.True(t, row.Phone != "" || row.ExternalID != "")
 			require.True(t, prefs[row.SMSPreference] && prefs[row.TransactionalPreference] && prefs[row.MarketingPreference])
+			require.True(t, row.TimeZone == "" || validTimeZone(row.TimeZone), row.TimeZone)
 		}
 		t.Fatal("Next did not reach io.EOF")
 	})

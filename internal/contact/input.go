@@ -81,10 +81,8 @@ func (in Input) check(region string) (checked, error) {
 		return c, err
 	}
 	c.Email = email
-	if in.TimeZone != nil && *in.TimeZone != "" {
-		if _, err := time.LoadLocation(*in.TimeZone); err != nil || *in.TimeZone == "Local" {
-			return c, problem.Invalidf("invalid_time_zone", "time_zone", "time_zone must be an IANA zone such as America/Chicago")
-		}
+	if in.TimeZone != nil && *in.TimeZone != "" && !validTimeZone(*in.TimeZone) {
+		return c, problem.Invalidf("invalid_time_zone", "time_zone", "time_zone must be an IANA zone such as America/Chicago")
 	}
 	if err := checkAttributes(in.Attributes); err != nil {
 		return c, err
@@ -97,6 +95,13 @@ func (in Input) check(region string) (checked, error) {
 		return c, problem.Invalidf("invalid_json", "consent_evidence", "consent_evidence must be a JSON value")
 	}
 	return c, nil
+}
+
+// validTimeZone reports whether name is an IANA zone. "Local" is refused:
+// it names the server's zone, not the contact's.
+func validTimeZone(name string) bool {
+	_, err := time.LoadLocation(name)
+	return err == nil && name != "Local"
 }
 
 func checkText(field, v string, max int) error {

@@ -1,8 +1,12 @@
 package contact_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -336,5 +340,87 @@ func TestAnotherAccountsContactIsNotFound(t *testing.T) {
 		got, err := b.svc.Get(b.ctx, b.acct, c.ID)
 		require.NoError(t, err)
 		require.Equal(t, consent.OptedIn, got.SMSPreference, "untouched")
+	})
+}
+
+var importChange = contact.Change{Source: consent.SourceImport, Actor: "user:test"}
+
+// timeZones returns the account's contacts' zones by external id, as stored.
+func timeZones(t *testing.T, b *testBundle) map[string]string {
+	t.Helper()
+	page, err := b.svc.List(b.ctx, b.acct, contact.Filter{})
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, c := range page.Data {
+		require.NotNil(t, c.ExternalID)
+		got, err := b.svc.Get(b.ctx, b.acct, c.ID)
+		require.NoError(t, err)
+		out[*c.ExternalID] = got.TimeZone
+	}
+	return out
+}
+
+func TestImportTimeZones(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setup(t, d)
+		res, err := b.svc.Import(b.ctx, b.acct, strings.NewReader("external_id,phone,first_name,time_zone\r\n"+
+			"a1,+17346263333,Ava,America/Chicago\r\n"+
+			"a2,+14155550142,Ben,\r\n"), importChange)
+		require.NoError(t, err)
+		require.Equal(t, 2, res.Created, res.Errors)
+		require.Equal(t, map[string]string{"a1": "America/Chicago", "a2": ""}, timeZones(t, b))
+
+		// An empty cell leaves the zone as it is, like every other field.
+		res, err = b.svc.Import(b.ctx, b.acct, strings.NewReader("external_id,first_name,TZ\r\na1,Ava,\r\n"), importChange)
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Updated, res.Errors)
+		require.Equal(t, map[string]string{"a1": "America/Chicago", "a2": ""}, timeZones(t, b))
+
+		// A bad zone refuses its row, whether it would update or create.
+		res, err = b.svc.Import(b.ctx, b.acct, strings.NewReader("external_id,phone,Time Zone\r\n"+
+			"a1,,Mars/Olympus\r\n"+
+			"a3,+13125550199,Local\r\n"+
+			"a2,,Europe/Paris\r\n"), importChange)
+		require.NoError(t, err)
+		require.Equal(t, contact.ImportResult{Updated: 1, Failed: 2, Errors: []contact.ImportError{
+			{Row: 2, Code: contact.RowBadTimeZone, Field: "Time Zone", Message: `Time Zone: "Mars/Olympus" is not an IANA time zone such as America/Chicago`},
+			{Row: 3, Code: contact.RowBadTimeZone, Field: "Time Zone", Message: `Time Zone: "Local" is not an IANA time zone such as America/Chicago`},
+		}}, res)
+		require.Equal(t, map[string]string{"a1": "America/Chicago", "a2": "Europe/Paris"}, timeZones(t, b))
+		require.Equal(t, 2, countContacts(t, b))
+	})
+}
+
+func TestExportedTimeZonesImportBack(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setup(t, d)
+		for _, in := range []contact.Input{
+			{ExternalID: str("a1"), Phone: str("+17346263333"), TimeZone: str("America/Detroit")},
+			{ExternalID: str("a2"), Phone: str("+447400123456"), TimeZone: str("Europe/London")},
+			{ExternalID: str("a3"), Phone: str("+14155550142")},
+		} {
+			_, _, err := b.svc.Upsert(b.ctx, b.acct, in, apiChange)
+			require.NoError(t, err)
+		}
+		want := map[string]string{"a1": "America/Detroit", "a2": "Europe/London", "a3": ""}
+
+		var out bytes.Buffer
+		require.NoError(t, b.svc.Export(b.ctx, b.acct, contact.Filter{}, &out))
+		records, err := csv.NewReader(bytes.NewReader(out.Bytes())).ReadAll()
+		require.NoError(t, err)
+		col := slices.Index(records[0], "time_zone")
+		require.Equal(t, slices.Index(records[0], "email")+1, col, "time_zone follows email")
+		exported := map[string]string{}
+		for _, rec := range records[1:] {
+			exported[rec[slices.Index(records[0], "external_id")]] = rec[col]
+		}
+		require.Equal(t, want, exported)
+
+		res, err := b.svc.Import(b.ctx, b.acct, &out, importChange)
+		require.NoError(t, err)
+		require.Equal(t, contact.ImportResult{Updated: 3, Errors: []contact.ImportError{}}, res)
+		require.Equal(t, want, timeZones(t, b))
 	})
 }

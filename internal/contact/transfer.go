@@ -215,7 +215,7 @@ func (row ImportRow) input() Input {
 		v   string
 	}{
 		{&in.ExternalID, row.ExternalID}, {&in.Phone, row.Phone}, {&in.FirstName, row.FirstName},
-		{&in.LastName, row.LastName}, {&in.Email, row.Email},
+		{&in.LastName, row.LastName}, {&in.Email, row.Email}, {&in.TimeZone, row.TimeZone},
 	} {
 		if f.v != "" {
 			v := f.v
@@ -264,7 +264,7 @@ func (s *Service) Export(ctx context.Context, accountID string, f Filter, w io.W
 func exportRow(c *Contact) ExportRow {
 	r := ExportRow{
 		ID: c.ID, Phone: c.Phone, PhoneE164: c.E164(), FirstName: c.FirstName, LastName: c.LastName,
-		Email: c.Email, SMSPreference: string(c.SMSPreference),
+		Email: c.Email, TimeZone: c.TimeZone, SMSPreference: string(c.SMSPreference),
 		TransactionalPreference: string(c.Preference(consent.Transactional)),
 		MarketingPreference:     string(c.Preference(consent.Marketing)),
 		PhoneValid:              c.PhoneValid, Country: c.PhoneCountry, CreatedAt: c.CreatedAt, Attributes: c.Attributes,
