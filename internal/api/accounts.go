@@ -211,3 +211,38 @@ func (s *Server) putMarketingSettings(w http.ResponseWriter, r *http.Request, p 
 	writeJSON(w, http.StatusOK, map[string]any{"sending_window": a.SendingWindow, "frequency_cap": a.FrequencyCap})
 	return nil
 }
+
+// countrySettings is how the API takes the countries messages may go to;
+// a nil list means the field was left out.
+type countrySettings struct {
+	AllowedCountries *[]string `json:"allowed_countries"`
+}
+
+func (s *Server) getCountrySettings(w http.ResponseWriter, r *http.Request, p account.Principal) error {
+	a, err := s.Accounts.Get(r.Context(), p.AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"allowed_countries": a.AllowedCountries})
+	return nil
+}
+
+// putCountrySettings replaces the countries messages may go to. It goes
+// through the account's set-up, as the web settings page and the operator
+// do, so the three check and normalise codes alike. An empty list is kept,
+// as the web page keeps it: no message goes out until a country is added.
+func (s *Server) putCountrySettings(w http.ResponseWriter, r *http.Request, p account.Principal) error {
+	var in countrySettings
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.AllowedCountries == nil {
+		return problem.Invalidf("required", "allowed_countries", "send allowed_countries, a list of ISO 3166 alpha-2 codes such as [\"US\", \"CA\"]")
+	}
+	a, err := s.Accounts.Configure(r.Context(), p.AccountID, account.Setup{AllowedCountries: in.AllowedCountries})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"allowed_countries": a.AllowedCountries})
+	return nil
+}

@@ -90,6 +90,8 @@ func (s *Server) routes() []route {
 		{"PUT", "/api/v1/settings/enrollment", admin, s.putEnrollSettings},
 		{"GET", "/api/v1/settings/marketing", viewer, s.getMarketingSettings},
 		{"PUT", "/api/v1/settings/marketing", admin, s.putMarketingSettings},
+		{"GET", "/api/v1/settings/countries", viewer, s.getCountrySettings},
+		{"PUT", "/api/v1/settings/countries", admin, s.putCountrySettings},
 
 		{"POST", "/webhooks/twilio/status", carrier, s.twilioStatus},
 		{"POST", "/webhooks/twilio/inbound", carrier, s.twilioInbound},
