@@ -3,12 +3,15 @@ package sim
 import (
 	"container/heap"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,8 +23,8 @@ import (
 // step is one status callback still to post.
 type step struct {
 	status, errorCode string
-	token             string        // I-Twilio-Idempotency-Token; a duplicate shares its original's
 	after             time.Duration // wait before posting it
+	n                 int           // which planned callback it is; a duplicate shares its original's
 }
 
 // job is the status-callback work of one accepted message: its steps, in
@@ -61,28 +64,66 @@ func (s *Sim) errorCode() string {
 	return codes[s.randIntN(len(codes))]
 }
 
-// newJob prepares a message's callbacks, applying the ordering options.
-func newJob(m *Received, acct account, req sendRequest, steps []step, cfg Config, ids *idSource) *job {
+// newJob prepares a message's callbacks, applying the ordering options. It
+// keeps steps, which plan made for it. A job waits for every callback
+// before it, and when Herald answers callbacks more slowly than it sends,
+// tens of thousands wait: so a job holds little (its tokens are made when
+// posted, its URL is parsed once for all jobs that share it).
+func newJob(m *Received, acct account, req sendRequest, steps []step, cfg Config, urls *callbackURLs) *job {
 	if cfg.ShuffleCallbacks {
 		slices.Reverse(steps)
 	}
-	out := make([]step, 0, 2*len(steps))
-	for _, st := range steps {
-		st.token, st.after = ids.next(""), cfg.CallbackDelay
-		out = append(out, st)
-		if cfg.DuplicateCallbacks {
-			st.after = 0
-			out = append(out, st)
+	for i := range steps {
+		steps[i].n, steps[i].after = i, cfg.CallbackDelay
+	}
+	if cfg.DuplicateCallbacks {
+		doubled := make([]step, 0, 2*len(steps))
+		for _, st := range steps {
+			dup := st
+			dup.after = 0
+			doubled = append(doubled, st, dup)
 		}
+		steps = doubled
 	}
-	j := &job{msg: m, acct: acct, url: req.callback, service: req.service, steps: out}
-	if u, err := url.Parse(req.callback); err == nil && u.User != nil {
-		j.user = u.User.Username()
-		j.pass, _ = u.User.Password()
+	cb := urls.parse(req.callback)
+	return &job{msg: m, acct: acct, url: cb.url, user: cb.user, pass: cb.pass, service: req.service, steps: steps}
+}
+
+// idempotencyToken names one planned callback of a message, in Twilio's
+// 32 hex digits: its repeats carry the same token, as Twilio's retries of
+// a callback do.
+func idempotencyToken(sid string, n int) string {
+	sum := sha256.Sum256([]byte(sid + "/" + strconv.Itoa(n)))
+	return hex.EncodeToString(sum[:16])
+}
+
+// callbackURL is a status callback URL split for posting: Basic
+// credentials in it are sent as a header and left out of what is signed.
+type callbackURL struct{ url, user, pass string }
+
+// callbackURLs remembers the last callback URL parsed: a sender gives the
+// same one with every message.
+type callbackURLs struct {
+	mu   sync.Mutex
+	raw  string
+	last callbackURL
+}
+
+func (c *callbackURLs) parse(raw string) callbackURL {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if raw == c.raw && raw != "" {
+		return c.last
+	}
+	cb := callbackURL{url: raw}
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		cb.user = u.User.Username()
+		cb.pass, _ = u.User.Password()
 		u.User = nil
-		j.url = u.String()
+		cb.url = u.String()
 	}
-	return j
+	c.raw, c.last = raw, cb
+	return cb
 }
 
 // dispatcher posts status callbacks from a fixed pool of workers. Jobs wait
@@ -260,7 +301,7 @@ func (d *dispatcher) post(j *job, st step) error {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "TwilioProxy/1.1")
 	req.Header.Set(twilio.SignatureHeader, twilio.Sign(j.acct.token, j.url, form))
-	req.Header.Set("I-Twilio-Idempotency-Token", st.token)
+	req.Header.Set("I-Twilio-Idempotency-Token", idempotencyToken(j.msg.SID, st.n))
 	if j.user != "" {
 		req.SetBasicAuth(j.user, j.pass)
 	}

@@ -66,6 +66,24 @@ func TestCallbacksAreSignedAndArriveInOrder(t *testing.T) {
 	require.Eventually(t, func() bool { return b.sim.Pending() == 0 }, time.Second, 5*time.Millisecond)
 }
 
+// Each callback of each message has its own idempotency token: a receiver
+// that drops a repeated token must never drop another message's report.
+func TestIdempotencyTokensAreNeverShared(t *testing.T) {
+	t.Parallel()
+	b := setup(t, sim.Config{})
+
+	seen := map[string]string{}
+	for range 3 {
+		b.send(t, b.message())
+		for range 2 {
+			c := b.callbacks.next(t)
+			key := c.form.Get("MessageSid") + " " + c.form.Get("MessageStatus")
+			require.NotContains(t, seen, c.idempotency, "%s reuses the token of %s", key, seen[c.idempotency])
+			seen[c.idempotency] = key
+		}
+	}
+}
+
 // A signature made with another token, or over another URL, must fail: the
 // receiver's check is real.
 func TestCallbackSignatureIsBoundToTokenAndURL(t *testing.T) {

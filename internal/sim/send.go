@@ -201,7 +201,7 @@ func (s *Sim) accept(acct account, req sendRequest, arrived time.Time) (*Receive
 	steps := s.plan()
 	var j *job
 	if req.callback != "" {
-		j = newJob(m, acct, req, steps, s.cfg, &s.ids)
+		j = newJob(m, acct, req, steps, s.cfg, &s.urls)
 	} else {
 		final := steps[len(steps)-1]
 		m.Status, m.ErrorCode = final.status, final.errorCode

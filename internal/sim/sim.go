@@ -115,6 +115,7 @@ type Sim struct {
 	http *http.Client
 	mux  *http.ServeMux
 	ids  idSource
+	urls callbackURLs
 	cb   *dispatcher
 
 	rngMu sync.Mutex
