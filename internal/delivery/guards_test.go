@@ -26,16 +26,19 @@ import (
 	"github.com/heraldsms/herald/internal/secret"
 )
 
-// carrier accepts every message and remembers where each went.
+// carrier accepts every message and remembers where each went, in the
+// order the requests reached it; each answer takes delay.
 type carrier struct {
-	mu   sync.Mutex
-	sent []string
+	delay time.Duration
+	mu    sync.Mutex
+	sent  []string
 }
 
 func (c *carrier) Send(_ context.Context, m provider.Message) (provider.Result, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.sent = append(c.sent, m.ID)
+	c.mu.Unlock()
+	time.Sleep(c.delay)
 	return provider.Result{CarrierID: "SM" + m.ID, Status: "queued"}, nil
 }
 
@@ -53,7 +56,9 @@ type testBundle struct {
 	contacts *contact.Service
 	messages *message.Service
 	acct     string
-	start    func() // runs the dispatcher until the test ends
+	carrier  *carrier
+	cfg      delivery.Config // what start runs the dispatcher with
+	start    func()          // runs the dispatcher until the test ends
 }
 
 // setup runs a dispatcher with a fake clock and carrier on d. The clock
@@ -77,9 +82,10 @@ func setup(t *testing.T, d *db.DB, now time.Time) *testBundle {
 	_, err = accounts.Configure(ctx, a.ID, account.Setup{SMSEnabled: &on, MonthlyLimit: &limit, Numbers: &nums,
 		Twilio: &account.TwilioSetup{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "t"}})
 	require.NoError(t, err)
-	b := &testBundle{ctx: ctx, clock: c, accounts: accounts, contacts: contacts, messages: messages, acct: a.ID}
+	b := &testBundle{ctx: ctx, clock: c, accounts: accounts, contacts: contacts, messages: messages, acct: a.ID,
+		carrier: &carrier{}, cfg: delivery.Config{Holder: "test", Poll: 10 * time.Millisecond}}
 	b.start = func() {
-		disp := delivery.New(delivery.Config{Holder: "test", Poll: 10 * time.Millisecond}, d, messages, accounts, &carrier{}, c, log)
+		disp := delivery.New(b.cfg, d, messages, accounts, b.carrier, c, log)
 		messages.SetWaker(disp)
 		done := make(chan struct{})
 		go func() {

@@ -23,7 +23,7 @@ type worker struct {
 	wakeC   chan struct{}
 	stopC   chan struct{}
 	once    sync.Once
-	sends   sync.WaitGroup // this worker's carrier calls in flight
+	sends   sync.WaitGroup // this worker's batches being handed out and carrier calls in flight
 
 	// pausedUntil holds the number back after the carrier answered 429.
 	mu          sync.Mutex
@@ -39,6 +39,9 @@ type worker struct {
 	hinted  time.Time
 	dueRead time.Time
 }
+
+// closed is a channel that never blocks a receive.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func newWorker(d *Dispatcher, n numberRow) *worker {
 	w := &worker{d: d, number: n, wakeC: make(chan struct{}, 1), stopC: make(chan struct{})}
@@ -89,6 +92,7 @@ func (w *worker) run(ctx context.Context) {
 		w.sends.Wait() // every send that started gets its outcome written
 		rec.close()
 	}()
+	handing := handoff{before: closed, last: closed}
 	for ctx.Err() == nil {
 		if !w.waitPause(ctx) {
 			return
@@ -96,6 +100,12 @@ func (w *worker) run(ctx context.Context) {
 		w.promote(ctx)
 		for rec.backlog() > maxBacklog && ctx.Err() == nil {
 			w.sleep(ctx, flushEvery)
+		}
+		// At most one claimed batch waits behind the one being sent.
+		select {
+		case <-handing.before:
+		case <-ctx.Done():
+			return
 		}
 		// Wait for one token, then claim as many more as the bucket holds,
 		// and take tokens only for what the claim found: taking a full
@@ -123,8 +133,38 @@ func (w *worker) run(ctx context.Context) {
 			continue
 		}
 		w.chargeSegments(msgs)
-		w.send(ctx, msgs, rec)
+		handing = w.handOut(ctx, msgs, rec, handing)
 	}
+}
+
+// handoff tracks the batches being handed to the carrier: last is closed
+// once the latest claimed batch has been, before once the one ahead of it
+// has been.
+type handoff struct{ before, last <-chan struct{} }
+
+// handOut sends a batch once the batch claimed before it has gone, and
+// returns at once, so the next claim is made while this batch is sent.
+// Claiming only after the sends of a batch had started left the carrier
+// idle for the claim's commit and the re-check; with 64 requests in flight
+// a promotion on SQLite went at 2,800 messages/s, and the bubble went away
+// with 256 (3,200-4,400/s) – but a carrier limits the requests an account
+// may have open at once (Twilio at about 100), so the overlap stays within
+// the in-flight limit instead. Each batch is re-checked just before it
+// goes, in claim order.
+func (w *worker) handOut(ctx context.Context, msgs []*message.Message, rec *recorder, h handoff) handoff {
+	done := make(chan struct{})
+	w.sends.Add(1)
+	go func() {
+		defer w.sends.Done()
+		defer close(done)
+		select {
+		case <-h.last:
+			w.send(ctx, msgs, rec)
+		case <-ctx.Done():
+			w.putBack(msgs, rec)
+		}
+	}()
+	return handoff{before: h.last, last: done}
 }
 
 // chargeSegments takes the tokens of a batch's extra segments: the carrier
