@@ -1,10 +1,12 @@
 package message
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,6 +36,12 @@ func (s *Service) Claim(ctx context.Context, numberID string, n int, lease time.
 		if out, err = scanMessages(rows); err != nil {
 			return err
 		}
+		// RETURNING keeps no order on PostgreSQL; the batch is sent in
+		// the claim's.
+		slices.SortFunc(out, func(a, b *Message) int {
+			return cmp.Or(cmp.Compare(a.Kind.priority(), b.Kind.priority()),
+				a.NextAttempt.Compare(b.NextAttempt), strings.Compare(a.ID, b.ID))
+		})
 		changes := make([]change, len(out))
 		for i, m := range out {
 			changes[i] = change{m.AccountID, m.ID, Sending, "", "", now}
