@@ -6,8 +6,10 @@ import (
 	"errors"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/heraldsms/herald/internal/phone"
 	"github.com/heraldsms/herald/internal/problem"
 	"github.com/heraldsms/herald/internal/provider"
 	"github.com/heraldsms/herald/internal/secret"
@@ -46,10 +48,7 @@ type Setup struct {
 	SelfApproval     *bool          `json:"self_approval"`
 }
 
-var (
-	twilioSID = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
-	country   = regexp.MustCompile(`^[A-Z]{2}$`)
-)
+var twilioSID = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
 
 func (s *Setup) check() error {
 	if s.MonthlyLimit != nil && (*s.MonthlyLimit < 0 || *s.MonthlyLimit > 1_000_000_000) {
@@ -76,12 +75,17 @@ func (s *Setup) check() error {
 		}
 	}
 	if s.AllowedCountries != nil {
-		for i, c := range *s.AllowedCountries {
-			(*s.AllowedCountries)[i] = strings.ToUpper(strings.TrimSpace(c))
-			if !country.MatchString((*s.AllowedCountries)[i]) {
-				return problem.Invalidf("invalid_country", "allowed_countries", "%q is not an ISO 3166 alpha-2 code", c)
+		list := make([]string, 0, len(*s.AllowedCountries))
+		for _, c := range *s.AllowedCountries {
+			code := strings.ToUpper(strings.TrimSpace(c))
+			if !phone.IsRegion(code) {
+				return problem.Invalidf("invalid_country", "allowed_countries", "%q is not an ISO 3166 alpha-2 code of a country with phone numbers", c)
+			}
+			if !slices.Contains(list, code) {
+				list = append(list, code)
 			}
 		}
+		*s.AllowedCountries = list
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/heraldsms/herald/internal/clock"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/id"
+	"github.com/heraldsms/herald/internal/phone"
 	"github.com/heraldsms/herald/internal/problem"
 	"github.com/heraldsms/herald/internal/readcache"
 	"github.com/heraldsms/herald/internal/secret"
@@ -59,7 +60,7 @@ func (n *NewAccount) normalize() error {
 		n.DefaultCountry = "US"
 	}
 	n.DefaultCountry = strings.ToUpper(n.DefaultCountry)
-	if len(n.DefaultCountry) != 2 || strings.Trim(n.DefaultCountry, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+	if !phone.IsRegion(n.DefaultCountry) {
 		return problem.Invalidf("invalid_country", "default_country", "default_country must be an ISO 3166 alpha-2 code such as US")
 	}
 	if n.TimeZone == "" {

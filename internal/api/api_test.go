@@ -140,4 +140,12 @@ func TestProgramsAndOperatorAccounts(t *testing.T) {
 	bad := b.do("POST", "/api/v1/operator/accounts", b.operator, map[string]any{"name": "Gamma", "time_zone": "Nowhere/Land"})
 	require.Equal(t, 422, bad.status)
 	require.Equal(t, "invalid_time_zone", bad.errorCode(t))
+	for _, code := range []string{"XX", "USA", "E1"} {
+		bad = b.do("POST", "/api/v1/operator/accounts", b.operator, map[string]any{"name": "Gamma", "default_country": code})
+		require.Equal(t, 422, bad.status, code)
+		require.Equal(t, "invalid_country", bad.errorCode(t), code)
+	}
+	res = b.do("POST", "/api/v1/operator/accounts", b.operator, map[string]any{"name": "Delta", "default_country": "gb"})
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	require.Equal(t, "GB", b.do("GET", "/api/v1/account", res.json(t)["api_key"].(string), nil).json(t)["default_country"])
 }

@@ -20,7 +20,7 @@ func TestCountrySettings(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
 		require.Equal(t, defaults, res.json(t))
 
-		in := map[string]any{"allowed_countries": []string{"us", " GB "}}
+		in := map[string]any{"allowed_countries": []string{"us", " GB ", "US"}}
 		require.Equal(t, http.StatusForbidden, b.do("PUT", "/api/v1/settings/countries", viewer, in).status)
 		require.Equal(t, http.StatusForbidden, b.do("PUT", "/api/v1/settings/countries", b.keyWithRole("editor"), in).status)
 		require.Equal(t, defaults, b.do("GET", "/api/v1/settings/countries", viewer, nil).json(t), "a refused write changes nothing")
@@ -28,7 +28,7 @@ func TestCountrySettings(t *testing.T) {
 		res = b.do("PUT", "/api/v1/settings/countries", b.admin, in)
 		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
 		want := map[string]any{"allowed_countries": []any{"US", "GB"}}
-		require.Equal(t, want, res.json(t), "codes are normalised as the web page normalises them")
+		require.Equal(t, want, res.json(t), "codes are normalised as the web page normalises them, and kept once")
 		require.Equal(t, want, b.do("GET", "/api/v1/settings/countries", viewer, nil).json(t))
 		require.Equal(t, want["allowed_countries"], b.do("GET", "/api/v1/account", viewer, nil).json(t)["allowed_countries"])
 
@@ -67,6 +67,8 @@ func TestCountrySettingsRefuseBadInput(t *testing.T) {
 		{"three letters", set("USA"), 422, "invalid_country", "allowed_countries"},
 		{"one letter", set("U"), 422, "invalid_country", "allowed_countries"},
 		{"digits", set("U1"), 422, "invalid_country", "allowed_countries"},
+		{"no such country", set("XX"), 422, "invalid_country", "allowed_countries"},
+		{"a code no phone has", set("EU"), 422, "invalid_country", "allowed_countries"},
 		{"empty code", set("US", ""), 422, "invalid_country", "allowed_countries"},
 		{"a good code then a bad one", set("GB", "USA"), 422, "invalid_country", "allowed_countries"},
 		{"a number in the list", set(5), 422, "invalid_type", "allowed_countries"},

@@ -176,6 +176,13 @@ func Parse(raw, defaultRegion string) Number {
 	return n
 }
 
+// IsRegion reports whether code (upper case) is a country or territory that
+// phone numbers belong to: the codes Number.Country takes. "XX" passes a
+// two-letter check but no number is ever of it.
+func IsRegion(code string) bool {
+	return len(code) == 2 && phonenumbers.GetCountryCodeForRegion(code) != 0
+}
+
 // country returns the ISO region of a valid number, or "" for a number of
 // no country. Matching a number against every region that shares its
 // calling code is costly (+1 has two dozen), so that is done only when the

@@ -246,3 +246,26 @@ func TestDigitValueCoversEveryDecimalDigit(t *testing.T) {
 	require.Equal(t, byte(5), digitValue('\u0E55'))
 	require.Equal(t, byte(9), digitValue('\u09EF'))
 }
+
+func TestIsRegion(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		code string
+		want bool
+	}{
+		{"US", true},
+		{"CA", true},
+		{"GB", true},
+		{"PR", true}, // a territory sharing +1 with the US
+		{"XX", false},
+		{"EU", false}, // reserved for the European Union: no phone number is of it
+		{"ZZ", false}, // the library's unknown region
+		{"001", false},
+		{"us", false}, // callers upper-case first
+		{"", false},
+		{"USA", false},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, IsRegion(tt.code), "%q", tt.code)
+	}
+}

@@ -170,7 +170,7 @@ func TestSettingsCountries(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []string{"US", "CA", "GB"}, a.AllowedCountries)
 
-		for _, bad := range []string{"USA", "U1", settingsXSS} {
+		for _, bad := range []string{"USA", "U1", "XX", settingsXSS} {
 			p = b.post("/settings/countries", url.Values{"allowed_countries": {"US, " + bad}})
 			settingsFieldError(t, p, http.StatusUnprocessableEntity, "allowed_countries", "is not an ISO 3166 alpha-2 code")
 			require.Equal(t, "US, "+bad, p.doc.Find("#allowed_countries").AttrOr("value", ""))
