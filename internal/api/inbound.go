@@ -63,7 +63,7 @@ func (s *Server) conversation(w http.ResponseWriter, r *http.Request, p account.
 	if err != nil {
 		return err
 	}
-	out, err := s.Messages.List(r.Context(), p.AccountID, message.Filter{ContactID: c.ID, Limit: 100})
+	out, err := s.Messages.List(r.Context(), p.AccountID, message.Filter{ContactID: c.ID, NoticesTo: c.E164(), Limit: 100})
 	if err != nil {
 		return err
 	}

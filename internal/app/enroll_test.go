@@ -85,6 +85,35 @@ func TestEnrollWithDoubleOptInThroughTheCarrier(t *testing.T) {
 			require.Equal(t, "https://shop.example/rewards", ev["page"])
 			require.Equal(t, "127.0.0.1", ev["ip"])
 			require.Equal(t, "Y", ev["confirmation"].(map[string]any)["reply"])
+
+			// The contact's conversation shows the text that asked, though it
+			// names no contact (its recipient had not opted in), and the Y.
+			// Another contact's conversation does not.
+			_, key, err := p.app.Accounts.CreateKey(ctx, p.acct, account.RoleViewer, "conversation")
+			require.NoError(t, err)
+			conversation := func(contactID string) []string {
+				req, err := http.NewRequest("GET", p.cfg.PublicURL+"/api/v1/contacts/"+contactID+"/conversation", nil)
+				require.NoError(t, err)
+				req.Header.Set("Authorization", "Bearer "+key)
+				res, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				defer res.Body.Close()
+				require.Equal(t, http.StatusOK, res.StatusCode)
+				var conv struct {
+					Data []struct{ Direction, Body string }
+				}
+				require.NoError(t, json.NewDecoder(res.Body).Decode(&conv))
+				var turns []string
+				for _, d := range conv.Data {
+					turns = append(turns, d.Direction+": "+strings.SplitN(d.Body, ".", 2)[0])
+				}
+				return turns
+			}
+			turns := conversation(c.ID)
+			require.GreaterOrEqual(t, len(turns), 2, "%v", turns)
+			require.Equal(t, []string{"out: Acme: Reply Y to confirm you want texts about Acme Rewards", "in: Y"}, turns[:2])
+			other := p.contact("+17346263334", consent.OptedIn)
+			require.Empty(t, conversation(other.ID))
 		})
 	}
 }

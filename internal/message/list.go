@@ -13,11 +13,15 @@ import (
 
 // Filter narrows a list of messages. Zero values do not filter.
 type Filter struct {
-	Statuses     []Status
-	Kind         Kind
-	TemplateID   string
-	ProgramID    string
-	ContactID    string
+	Statuses   []Status
+	Kind       Kind
+	TemplateID string
+	ProgramID  string
+	ContactID  string
+	// NoticesTo, with ContactID, adds the notices (texts naming no
+	// contact) sent to this E.164 number: a conversation shows the
+	// "Reply Y to confirm" its contact was sent before opting in.
+	NoticesTo    string
 	AutomationID string
 	From, To     time.Time // created_at range, To exclusive
 	Cursor       string
@@ -116,10 +120,14 @@ func (f Filter) where(accountID string) (string, []any) {
 		clause string
 		v      string
 	}{{"kind = $?", string(f.Kind)}, {"template_id = $?", f.TemplateID}, {"program_id = $?", f.ProgramID},
-		{"contact_id = $?", f.ContactID}, {"automation_id = $?", f.AutomationID}} {
+		{"contact_id = $?", f.contactOnly()}, {"automation_id = $?", f.AutomationID}} {
 		if c.v != "" {
 			add(c.clause, c.v)
 		}
+	}
+	if f.ContactID != "" && f.NoticesTo != "" {
+		args = append(args, f.ContactID, f.NoticesTo)
+		clauses = append(clauses, fmt.Sprintf("(contact_id = $%d OR (contact_id IS NULL AND to_phone = $%d))", len(args)-1, len(args)))
 	}
 	if !f.From.IsZero() {
 		add("created_at >= $?", f.From)
@@ -132,6 +140,14 @@ func (f Filter) where(accountID string) (string, []any) {
 		add("id < $?", last)
 	}
 	return strings.Join(clauses, " AND "), args
+}
+
+// contactOnly is the contact filter when it stands alone.
+func (f Filter) contactOnly() string {
+	if f.NoticesTo != "" {
+		return ""
+	}
+	return f.ContactID
 }
 
 // List returns one page of an account's messages, newest first.

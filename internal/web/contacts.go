@@ -173,7 +173,7 @@ func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, v *view, 
 	for i := len(records) - 1; i >= 0; i-- {
 		d.Ledger = append(d.Ledger, ledgerEntry{Record: records[i], Evidence: evidenceOf(records[i].Evidence)})
 	}
-	if d.Turns, d.MoreSent, err = s.contactConversation(r, acct, c.ID); err != nil {
+	if d.Turns, d.MoreSent, err = s.contactConversation(r, acct, &c); err != nil {
 		return err
 	}
 	v.Section, v.Title = "contacts", contactName(c)
@@ -183,12 +183,12 @@ func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, v *view, 
 // contactConversation merges a contact's latest messages and replies, oldest
 // first, with Herald's answers to replies (HELP, STOP) shown as messages
 // out, as the API's conversation does.
-func (s *Server) contactConversation(r *http.Request, accountID, contactID string) ([]contactTurn, bool, error) {
-	out, err := s.Messages.List(r.Context(), accountID, message.Filter{ContactID: contactID, Limit: conversationLimit})
+func (s *Server) contactConversation(r *http.Request, accountID string, c *contact.Contact) ([]contactTurn, bool, error) {
+	out, err := s.Messages.List(r.Context(), accountID, message.Filter{ContactID: c.ID, NoticesTo: c.E164(), Limit: conversationLimit})
 	if err != nil {
 		return nil, false, err
 	}
-	in, err := s.Inbound.List(r.Context(), accountID, inbound.Filter{ContactID: contactID, Limit: conversationLimit})
+	in, err := s.Inbound.List(r.Context(), accountID, inbound.Filter{ContactID: c.ID, Limit: conversationLimit})
 	if err != nil {
 		return nil, false, err
 	}

@@ -100,6 +100,12 @@ func TestContactPageShowsLedgerAndConversation(t *testing.T) {
 		require.NoError(t, err)
 		_, err = s.app.Inbound.Handle(ctx, acct, inbound.Reply{CarrierID: "SM_reply_1", From: "+17345550101", To: "+18885550100", Body: "HELP"})
 		require.NoError(t, err)
+		// Notices name no contact (a double opt-in's asks someone not yet
+		// opted in); the one sent to this contact's phone is theirs.
+		_, err = s.app.Messages.SendNotice(ctx, message.Notice{AccountID: s.acct, To: "+17345550101", Body: "Acme: Reply Y to confirm."})
+		require.NoError(t, err)
+		_, err = s.app.Messages.SendNotice(ctx, message.Notice{AccountID: s.acct, To: "+17345550102", Body: "Acme: for someone else."})
+		require.NoError(t, err)
 
 		p := s.as(account.RoleViewer).get("/audience/contacts/" + c.ID)
 		require.Equal(t, http.StatusOK, p.status, p.text())
@@ -118,7 +124,7 @@ func TestContactPageShowsLedgerAndConversation(t *testing.T) {
 		require.Equal(t, "disclosure", strings.TrimSpace(ledger.First().Find(".ao-evidence dt").First().Text()))
 
 		turns := p.doc.Find("#conversation li")
-		require.Equal(t, 3, turns.Length(), strings.Join(strings.Fields(turns.Text()), " "))
+		require.Equal(t, 4, turns.Length(), strings.Join(strings.Fields(turns.Text()), " "))
 		require.Contains(t, turns.Eq(0).Text(), "Welcome to Acme Rewards!")
 		require.True(t, turns.Eq(0).HasClass("ao-out"))
 		link, _ := turns.Eq(0).Find("a").Attr("href")
@@ -127,6 +133,9 @@ func TestContactPageShowsLedgerAndConversation(t *testing.T) {
 		require.True(t, turns.Eq(1).HasClass("ao-in"))
 		require.Contains(t, turns.Eq(1).Text(), inbound.ActionHelp)
 		require.True(t, turns.Eq(2).HasClass("ao-out"))
+		require.Contains(t, turns.Eq(3).Text(), "Acme: Reply Y to confirm.")
+		require.True(t, turns.Eq(3).HasClass("ao-out"))
+		require.NotContains(t, p.text(), "for someone else")
 
 		// A viewer sees no form that would change anything.
 		require.Zero(t, p.doc.Find("#preference-form").Length())
