@@ -99,6 +99,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	for _, opt := range opts {
 		opt(&o)
 	}
+	proxies, err := cfg.Proxies()
+	if err != nil {
+		return nil, err
+	}
 	d, err := db.Open(ctx, db.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
 	if err != nil {
 		return nil, err
@@ -130,7 +134,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	a.Inbound = inbound.NewService(d, a.Clock, log, a.Accounts, a.Contacts)
 	enrollments := enroll.NewService(d, a.Clock, log, a.Accounts, a.Contacts, a.Messages)
 	a.Inbound.Confirmer = enrollments
-	a.Enroll = enroll.NewHandler(enrollments, log, a.Clock, enroll.DefaultLimits)
+	limits := enroll.DefaultLimits
+	limits.TrustedProxies = proxies
+	a.Enroll = enroll.NewHandler(enrollments, log, a.Clock, limits)
 	dcfg := delivery.Config{Holder: holderName(), StatusCallback: cfg.PublicURL + "/webhooks/twilio/status"}
 	if o.delivery != nil {
 		o.delivery(&dcfg)

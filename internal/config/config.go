@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ type Config struct {
 	LogFormat   string        // HERALD_LOG_FORMAT
 	Simulator   bool          // HERALD_SIMULATOR
 	SimDelay    time.Duration // HERALD_SIM_DELAY
+	// TrustedProxies (HERALD_TRUSTED_PROXIES) lists the reverse proxies
+	// whose X-Forwarded-For names a visitor; Proxies parses it.
+	TrustedProxies string
 }
 
 // Setting documents one setting; the README's table is made from these.
@@ -47,6 +51,7 @@ var Settings = []Setting{
 	{"HERALD_LOG_FORMAT", "log-format", "text", "text or json"},
 	{"HERALD_SIMULATOR", "simulator", "true", "serve the built-in Twilio-compatible carrier simulator under /sim/"},
 	{"HERALD_SIM_DELAY", "sim-delay", "1s", "how long the simulator waits before each status callback"},
+	{"HERALD_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDR ranges of the reverse proxies in front of Herald; their X-Forwarded-For names the visitor for the enrollment form's rate limit and consent evidence"},
 }
 
 // Bind registers the settings as flags on fs, each defaulting to its
@@ -57,6 +62,7 @@ func Bind(fs *flag.FlagSet, getenv func(string) string) *Config {
 		"HERALD_ADDR": &c.Addr, "HERALD_DATA_DIR": &c.DataDir, "HERALD_DATABASE_URL": &c.DatabaseURL,
 		"HERALD_PUBLIC_URL": &c.PublicURL, "HERALD_SECRET_KEY": &c.SecretKey,
 		"HERALD_LOG_LEVEL": &c.LogLevel, "HERALD_LOG_FORMAT": &c.LogFormat,
+		"HERALD_TRUSTED_PROXIES": &c.TrustedProxies,
 	}
 	for _, s := range Settings {
 		def := s.Default
@@ -105,10 +111,37 @@ func (c *Config) Validate() error {
 	if _, err := c.Level(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := c.Proxies(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("HERALD_LOG_FORMAT %q: want text or json", c.LogFormat))
 	}
 	return errors.Join(errs...)
+}
+
+// Proxies are the trusted reverse proxies' address ranges, from a
+// comma-separated list of addresses and CIDR ranges; a bare address is a
+// range of one.
+func (c *Config) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("HERALD_TRUSTED_PROXIES: %q is not an address or CIDR range", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // Level is the configured log level.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"html"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -279,6 +280,29 @@ func TestSubmissionsAreRateLimitedPerAddress(t *testing.T) {
 		b.clock.Advance(time.Minute)
 		res = b.postJSON(b.page(), map[string]any{"name": "Ava", "phone": "4155550134"})
 		require.Equal(t, http.StatusOK, res.status, "the allowance comes back with time")
+	})
+}
+
+// Behind a trusted reverse proxy every visitor arrives from the proxy's
+// address: the limit and the evidence go by the visitor the proxy names.
+func TestBehindATrustedProxyEachVisitorHasTheirOwnLimit(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setup(t, d, enroll.Limits{Burst: 1, Every: time.Minute,
+			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+		submit := func(phone, forwardedFor string) response {
+			return b.postForm(b.page(), url.Values{"name": {"Ava"}, "phone": {phone}, "sms_opt_in": {"yes"}},
+				"X-Forwarded-For", forwardedFor)
+		}
+		require.Equal(t, http.StatusOK, submit("4155550134", "198.51.100.1").status)
+		require.Equal(t, http.StatusOK, submit("4155550135", "198.51.100.2").status, "another visitor behind the same proxy")
+		require.Equal(t, http.StatusTooManyRequests, submit("4155550136", "198.51.100.1").status)
+		require.Equal(t, http.StatusTooManyRequests, submit("4155550137", "198.51.100.9, 198.51.100.1").status,
+			"an address the visitor wrote left of the proxy's entry is not taken")
+
+		records := b.consents(b.contactByPhone("+14155550135").ID)
+		require.NotEmpty(t, records)
+		require.Equal(t, "198.51.100.2", evidenceOf(t, records[0])["ip"])
 	})
 }
 

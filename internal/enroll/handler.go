@@ -28,6 +28,11 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{"fieldOf": fie
 type Limits struct {
 	Burst int           // submissions at once
 	Every time.Duration // then one per Every
+	// TrustedProxies are the reverse proxies in front of Herald, whose
+	// X-Forwarded-For names the visitor. The visitor's address keys the
+	// limit and is kept in the consent evidence; behind a proxy that is
+	// not trusted, every visitor would share the proxy's address.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultLimits let a household sign up several people, and a script no
@@ -44,16 +49,18 @@ var DefaultLimits = Limits{Burst: 10, Every: 6 * time.Second}
 // the sender's, is met by double opt-in, the STOP that every text carries,
 // and the per-address limit; the evidence records who sent it.
 type Handler struct {
-	svc   *Service
-	log   *slog.Logger
-	clock clock.Clock
-	limit *limiter
-	mux   *http.ServeMux
+	svc     *Service
+	log     *slog.Logger
+	clock   clock.Clock
+	limit   *limiter
+	proxies []netip.Prefix
+	mux     *http.ServeMux
 }
 
 // NewHandler returns the handler.
 func NewHandler(svc *Service, log *slog.Logger, c clock.Clock, l Limits) *Handler {
-	h := &Handler{svc: svc, log: log, clock: c, limit: newLimiter(l.Every, l.Burst), mux: http.NewServeMux()}
+	h := &Handler{svc: svc, log: log, clock: c, limit: newLimiter(l.Every, l.Burst), proxies: l.TrustedProxies,
+		mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /enroll/widget.js", h.asset("assets/widget.js", "text/javascript; charset=utf-8"))
 	h.mux.HandleFunc("GET /enroll/enroll.css", h.asset("assets/enroll.css", "text/css; charset=utf-8"))
 	h.mux.HandleFunc("GET /enroll/{program_id}", h.page)
@@ -151,7 +158,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	asJSON := wantsJSON(r)
 	programID := r.PathValue("program_id")
-	ip := clientAddr(r)
+	ip := clientAddr(r, h.proxies)
 	if ok, wait := h.limit.allow(ip, h.clock.Now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		h.fail(w, r, asJSON, problem.New(problem.TooMany, "rate_limited", "",
@@ -240,12 +247,53 @@ func readForm(w http.ResponseWriter, r *http.Request) (Form, error) {
 	return f, nil
 }
 
-// clientAddr is the address the request came from. Forwarding headers are
-// not read: anyone can write them, and a limit keyed on them is no limit.
-func clientAddr(r *http.Request) netip.Addr {
+// clientAddr is the address the visitor's request came from. Only a
+// trusted proxy's X-Forwarded-For is read, from the right: each trusted
+// hop names the one before it, and the first address that is not a
+// trusted proxy is the visitor. Anything left of it the visitor could have
+// written themselves, and a limit keyed on that is no limit. A hop that is
+// not an address ends the walk at the last good one.
+func clientAddr(r *http.Request, trusted []netip.Prefix) netip.Addr {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return netip.IPv4Unspecified()
 	}
-	return ap.Addr().Unmap()
+	addr := ap.Addr().Unmap()
+	if !isTrusted(addr, trusted) {
+		return addr
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, ok := parseHop(hops[i])
+		if !ok {
+			return addr
+		}
+		addr = hop
+		if !isTrusted(addr, trusted) {
+			return addr
+		}
+	}
+	return addr
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, or an address and
+// port as some proxies write it.
+func parseHop(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	return netip.Addr{}, false
 }
