@@ -22,6 +22,9 @@ type settingsSecret struct {
 	// For names what the secret belongs to: a key's name, a user's email.
 	For    string
 	Secret string
+	// Page is the address of the page that shows it, which a reload asks
+	// for instead of sending the form again.
+	Page string
 }
 
 type settingsKeyForm struct{ Name, Role string }
@@ -62,7 +65,7 @@ func (s *Server) settingsCreateAPIKey(w http.ResponseWriter, r *http.Request, v 
 	}
 	v.Notice = "API key created. Copy it now."
 	return s.settingsShowKeys(w, r, v, http.StatusCreated, settingsKeysData{Form: settingsKeyForm{Role: f.Role},
-		New: &settingsSecret{For: k.Name, Secret: secret}})
+		New: &settingsSecret{For: k.Name, Secret: secret, Page: "/settings/api-keys"}})
 }
 
 func (s *Server) settingsNewKey(r *http.Request, v *view, f settingsKeyForm) (account.APIKey, string, error) {
@@ -125,7 +128,7 @@ func (s *Server) settingsCreateUser(w http.ResponseWriter, r *http.Request, v *v
 	}
 	v.Notice = "User added. Copy the first password now and give it to " + u.Email + "."
 	return s.settingsShowUsers(w, r, v, http.StatusCreated, settingsUsersData{Form: settingsUserForm{Role: f.Role},
-		New: &settingsSecret{For: u.Email, Secret: password}})
+		New: &settingsSecret{For: u.Email, Secret: password, Page: "/settings/users"}})
 }
 
 // settingsNewPassword is a first password: 24 letters and digits from the

@@ -121,7 +121,7 @@ func (s *Server) settingsShowWebhook(w http.ResponseWriter, r *http.Request, v *
 	d := settingsWebhookData{Tabs: settingsView(v, "Webhook · Settings"), Endpoint: e, Events: webhook.Events, Form: *f,
 		Errors: errs}
 	if secret != "" {
-		d.Secret = &settingsSecret{For: e.URL, Secret: secret}
+		d.Secret = &settingsSecret{For: e.URL, Secret: secret, Page: "/settings/webhooks/" + e.ID}
 	}
 	// The log's filter comes from a GET's query; a form's answer shows the
 	// first page of the whole log.

@@ -15,6 +15,15 @@
     });
   });
 
+  // A secret is shown once, in the answer to the form that made it. The
+  // history entry of that answer is replaced by the page's own address
+  // (data-shown-once), so a reload or Back asks for the page instead of
+  // sending the form again: a second key, or a second account.
+  var once = document.querySelector("[data-shown-once]");
+  if (once && once.dataset.shownOnce && window.history.replaceState) {
+    window.history.replaceState(null, "", once.dataset.shownOnce);
+  }
+
   // After htmx swaps in content with an error, move focus to it so a
   // keyboard or screen-reader user hears what went wrong.
   document.addEventListener("htmx:afterSwap", function (e) {
