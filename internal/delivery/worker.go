@@ -144,13 +144,11 @@ type handoff struct{ before, last <-chan struct{} }
 
 // handOut sends a batch once the batch claimed before it has gone, and
 // returns at once, so the next claim is made while this batch is sent.
-// Claiming only after the sends of a batch had started left the carrier
-// idle for the claim's commit and the re-check; with 64 requests in flight
-// a promotion on SQLite went at 2,800 messages/s, and the bubble went away
-// with 256 (3,200-4,400/s) – but a carrier limits the requests an account
-// may have open at once (Twilio at about 100), so the overlap stays within
-// the in-flight limit instead. Each batch is re-checked just before it
-// goes, in claim order.
+// Claiming only after a batch's sends had all started left the carrier
+// idle during each claim's commit and re-check (see docs/benchmarks.md);
+// a higher in-flight limit hid that too, but a carrier limits the requests
+// an account may have open at once. A batch waits out a 429 pause that
+// began while it waited, and is re-checked just before it goes.
 func (w *worker) handOut(ctx context.Context, msgs []*message.Message, rec *recorder, h handoff) handoff {
 	done := make(chan struct{})
 	w.sends.Add(1)
@@ -159,10 +157,13 @@ func (w *worker) handOut(ctx context.Context, msgs []*message.Message, rec *reco
 		defer close(done)
 		select {
 		case <-h.last:
-			w.send(ctx, msgs, rec)
+			if w.waitPause(ctx) {
+				w.send(ctx, msgs, rec)
+				return
+			}
 		case <-ctx.Done():
-			w.putBack(msgs, rec)
 		}
+		w.putBack(msgs, rec)
 	}()
 	return handoff{before: h.last, last: done}
 }
