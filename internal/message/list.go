@@ -120,14 +120,17 @@ func (f Filter) where(accountID string) (string, []any) {
 		clause string
 		v      string
 	}{{"kind = $?", string(f.Kind)}, {"template_id = $?", f.TemplateID}, {"program_id = $?", f.ProgramID},
-		{"contact_id = $?", f.contactOnly()}, {"automation_id = $?", f.AutomationID}} {
+		{"automation_id = $?", f.AutomationID}} {
 		if c.v != "" {
 			add(c.clause, c.v)
 		}
 	}
-	if f.ContactID != "" && f.NoticesTo != "" {
+	switch {
+	case f.ContactID != "" && f.NoticesTo != "":
 		args = append(args, f.ContactID, f.NoticesTo)
 		clauses = append(clauses, fmt.Sprintf("(contact_id = $%d OR (contact_id IS NULL AND to_phone = $%d))", len(args)-1, len(args)))
+	case f.ContactID != "":
+		add("contact_id = $?", f.ContactID)
 	}
 	if !f.From.IsZero() {
 		add("created_at >= $?", f.From)
@@ -140,14 +143,6 @@ func (f Filter) where(accountID string) (string, []any) {
 		add("id < $?", last)
 	}
 	return strings.Join(clauses, " AND "), args
-}
-
-// contactOnly is the contact filter when it stands alone.
-func (f Filter) contactOnly() string {
-	if f.NoticesTo != "" {
-		return ""
-	}
-	return f.ContactID
 }
 
 // List returns one page of an account's messages, newest first.
