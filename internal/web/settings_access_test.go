@@ -117,6 +117,8 @@ func TestSettingsUsers(t *testing.T) {
 		require.Equal(t, http.StatusCreated, p.status, p.text())
 		pw := p.doc.Find("#new-secret").AttrOr("value", "")
 		require.GreaterOrEqual(t, len(pw), user.MinPassword)
+		require.Equal(t, "/settings/users", p.doc.Find("[data-shown-once]").AttrOr("data-shown-once", ""),
+			"a reload asks for the page, not for another user")
 		settingsEscaped(t, p)
 		ann, err := s.app.Users.Authenticate(ctx, "ann@acme.test", pw)
 		require.NoError(t, err)

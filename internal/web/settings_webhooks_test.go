@@ -165,6 +165,8 @@ func TestSettingsWebhooks(t *testing.T) {
 		require.Equal(t, http.StatusOK, p.status)
 		rotated := p.doc.Find("#new-secret").AttrOr("value", "")
 		require.True(t, strings.HasPrefix(rotated, "whsec_"))
+		require.Equal(t, "/settings/webhooks/"+hook.ID, p.doc.Find("[data-shown-once]").AttrOr("data-shown-once", ""),
+			"a reload asks for the page, not for another secret")
 		require.NotEqual(t, secret, rotated)
 		require.NotContains(t, b.get("/settings/webhooks/"+hook.ID).body, rotated)
 
