@@ -128,7 +128,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	a.Messages.SetCarrierActions(a.Contacts)
 	groupCtx, stopGroup := context.WithCancel(context.Background())
 	a.stopGroup = stopGroup
-	a.Messages.SetGroups(messageGroups(groupCtx, d))
+	groups := messageGroups(groupCtx, d)
+	a.Messages.SetGroups(groups)
 	a.Templates = msgtemplate.NewService(d, a.Clock, a.Accounts, a.Messages, log)
 	source.Templates = a.Templates
 	a.Inbound = inbound.NewService(d, a.Clock, log, a.Accounts, a.Contacts)
@@ -144,6 +145,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	a.Dispatcher = delivery.New(dcfg, d, a.Messages, a.Accounts, twilio.New(twilio.NewHTTPClient(30*time.Second), log), a.Clock, log)
 	a.Messages.SetWaker(a.Dispatcher)
 	a.Automations = automation.NewService(d, a.Clock, log, a.Accounts, a.Contacts, a.Templates, a.Messages)
+	a.Automations.SetGroup(runsGroup(groupCtx, d, groups))
 	if err := a.openJobs(ctx, box, o); err != nil {
 		_ = d.Close()
 		return nil, err
@@ -349,4 +351,14 @@ func messageGroups(ctx context.Context, d *db.DB) message.Groups {
 		return message.Groups{Accept: g, Dispatch: g, Reports: g}
 	}
 	return message.Groups{Accept: newGroup(), Dispatch: newGroup(), Reports: newGroup()}
+}
+
+// runsGroup gathers the automation service's writes for events and runs:
+// on SQLite into the one group of its writer, on PostgreSQL into a group
+// of their own, for the reason messageGroups gives.
+func runsGroup(ctx context.Context, d *db.DB, g message.Groups) *db.Group {
+	if d.Engine == db.SQLite {
+		return g.Accept
+	}
+	return db.NewGroup(ctx, d, 2*time.Millisecond, 256)
 }

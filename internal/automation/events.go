@@ -133,7 +133,7 @@ func (s *Service) Ingest(ctx context.Context, accountID string, e Event) (Accept
 	if e.OccurredAt != nil {
 		occurred = e.OccurredAt.UTC()
 	}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, insertEvent, accountID, e.ID, e.Type, programID, c.ID, string(raw), occurred, now)
 		if err != nil {
 			return fmt.Errorf("automation: insert event: %w", err)

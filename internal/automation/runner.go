@@ -76,9 +76,17 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
 ON CONFLICT (account_id, automation_id, event_id) DO NOTHING`
 
 // match starts a run of every enabled, published automation whose trigger
-// and conditions the event meets. One that the event's type and program
-// select but whose conditions fail is recorded as a skipped run. A repeat
-// of the job starts nothing twice: a run is unique per automation and event.
+// and conditions the event meets, and runs its first step. One that the
+// event's type and program select but whose conditions fail is recorded as
+// a skipped run. A repeat of the job starts nothing twice: a run is unique
+// per automation and event, and its first step runs once (runStep is
+// guarded by the run's next step, the message by its dedupe key).
+//
+// The first step runs here, not as a job of its own: a job costs the
+// queue an insert, a fetch and a completion, three writes that each wait
+// for a commit, and they made up a third of an event's way to its message.
+// The match job is done only once every first step is, so a crash in
+// between leaves the job to run again, and the run it finds is resumed.
 func (s *Service) match(ctx context.Context, accountID, eventID string) error {
 	e, err := s.loadEvent(ctx, accountID, eventID)
 	if err != nil {
@@ -103,28 +111,42 @@ func (s *Service) match(ctx context.Context, accountID, eventID string) error {
 		if !m.Match(facts) {
 			status, reason = RunSkipped, ReasonConditionsNotMet
 		}
-		if err := s.startRun(ctx, accountID, cand, e, status, reason); err != nil {
+		runID, err := s.startRun(ctx, accountID, cand, e, status, reason)
+		if err != nil {
+			return err
+		}
+		if status != RunProcessing {
+			continue
+		}
+		if err := s.runStep(ctx, stepArgs{AccountID: accountID, RunID: runID, Step: 0}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Service) startRun(ctx context.Context, accountID string, cand candidate, e storedEvent, status, reason string) error {
+const selectRunOf = `SELECT id FROM automation_runs WHERE account_id = $1 AND automation_id = $2 AND event_id = $3`
+
+// startRun records the automation's run for the event and returns its id;
+// when an earlier try of the match job recorded it already, that run's.
+func (s *Service) startRun(ctx context.Context, accountID string, cand candidate, e storedEvent, status, reason string) (string, error) {
 	runID := id.New(id.Run)
 	until, matchOn, key, _ := stopOf(&cand.def, e.data)
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, insertRun, runID, accountID, cand.id, cand.version, e.id, e.contactID, status, reason,
-			until, matchOn, key, s.clock.Now())
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, insertRun, runID, accountID, cand.id, cand.version, e.id, e.contactID,
+			status, reason, until, matchOn, key, s.clock.Now())
 		if err != nil {
 			return fmt.Errorf("automation: insert run: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 || status != RunProcessing {
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
 			return err
 		}
-		_, err = s.queue.Insert(ctx, tx, stepArgs{AccountID: accountID, RunID: runID, Step: 0}, nil)
-		return err
+		if err := tx.QueryRowContext(ctx, selectRunOf, accountID, cand.id, e.id).Scan(&runID); err != nil {
+			return fmt.Errorf("automation: find run: %w", err)
+		}
+		return nil
 	})
+	return runID, err
 }
 
 // run is a run as a step job reads it. A promotion's run has no contact:
@@ -302,7 +324,7 @@ var errStandDown = errors.New("automation: step already ran")
 // record writes a step's outcome, moves the run on and queues the next
 // step (at a wait's due time), all or nothing.
 func (s *Service) record(ctx context.Context, a stepArgs, r run, steps int, typ string, res stepResult) error {
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error { return s.recordTx(ctx, tx, a, r, steps, typ, res) })
+	err := s.write(ctx, func(tx *sql.Tx) error { return s.recordTx(ctx, tx, a, r, steps, typ, res) })
 	if errors.Is(err, errStandDown) {
 		return nil
 	}

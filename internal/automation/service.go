@@ -63,6 +63,9 @@ type Service struct {
 	templates Templates
 	messages  Messages
 	queue     JobQueue
+	// group, when set, commits the writes of events and runs together
+	// with other callers' (see SetGroup).
+	group *db.Group
 	// batchSize and slice are BatchSize and BatchSlice but in tests.
 	batchSize int
 	slice     time.Duration
@@ -77,6 +80,22 @@ func NewService(d *db.DB, c clock.Clock, log *slog.Logger, programs Programs, co
 // SetQueue connects the job queue, which is built after the service
 // because it needs the service's workers.
 func (s *Service) SetQueue(q JobQueue) { s.queue = q }
+
+// SetGroup makes the writes each event makes (storing it, starting its
+// runs, recording their steps) share commits with other callers' instead
+// of paying for one each: a match job waits on three such commits, and
+// with a commit of their own the job queue's few workers spent their time
+// waiting for the disk.
+func (s *Service) SetGroup(g *db.Group) { s.group = g }
+
+// write runs fn in a transaction shared through the group when there is
+// one, else in one of its own.
+func (s *Service) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.group != nil {
+		return s.group.Do(ctx, fn)
+	}
+	return s.db.InTx(ctx, fn)
+}
 
 // Create stores a new automation as a draft, version 1.
 func (s *Service) Create(ctx context.Context, accountID string, def Definition, actor string) (Automation, error) {
