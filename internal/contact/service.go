@@ -159,7 +159,9 @@ func (s *Service) match(ctx context.Context, q db.Querier, sc scope, in checked)
 		if err != nil {
 			return c, true, err
 		}
-		if c.ExternalID != nil {
+		// The phone's holder is this contact when it has the same
+		// external id: a concurrent writer made it between the two reads.
+		if c.ExternalID != nil && *c.ExternalID != *in.ExternalID {
 			return Contact{}, true, phoneTaken(e164)
 		}
 		return c, true, nil // adopt the contact known only by its phone
