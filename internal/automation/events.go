@@ -13,6 +13,7 @@ import (
 
 	"github.com/heraldsms/herald/internal/consent"
 	"github.com/heraldsms/herald/internal/contact"
+	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/problem"
 )
 
@@ -85,9 +86,9 @@ INSERT INTO events (account_id, id, type, program_id, contact_id, data, occurred
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (account_id, id) DO NOTHING`
 
-// Ingest accepts one event: it checks it, matches or creates its contact
-// (never setting a preference), stores it, and queues its matching in the
-// same transaction, so an accepted event is always matched, once; in that
+// Ingest accepts one event: it checks it, and in one transaction matches
+// or creates its contact (never setting a preference), stores it and queues
+// its matching, so an accepted event is always matched, once; in that
 // transaction it also stops the reminders it is the stop event of. An id the
 // account has sent before is a duplicate and changes nothing.
 func (s *Service) Ingest(ctx context.Context, accountID string, e Event) (Accepted, error) {
@@ -114,12 +115,6 @@ func (s *Service) Ingest(ctx context.Context, accountID string, e Event) (Accept
 		}
 		programID = &e.ProgramID
 	}
-	c, _, err := s.contacts.Upsert(ctx, accountID, contact.Input{ExternalID: e.Contact.ExternalID, Phone: e.Contact.Phone,
-		FirstName: e.Contact.FirstName, LastName: e.Contact.LastName, Email: e.Contact.Email},
-		contact.Change{Source: consent.SourceAPI, Actor: "event:" + e.ID})
-	if err != nil {
-		return out, prefixField(err, "contact.")
-	}
 	data := e.Data
 	if data == nil {
 		data = map[string]any{}
@@ -133,21 +128,43 @@ func (s *Service) Ingest(ctx context.Context, accountID string, e Event) (Accept
 	if e.OccurredAt != nil {
 		occurred = e.OccurredAt.UTC()
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, insertEvent, accountID, e.ID, e.Type, programID, c.ID, string(raw), occurred, now)
-		if err != nil {
-			return fmt.Errorf("automation: insert event: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			out.Duplicate = true // a concurrent request stored it first
+	in := contact.Input{ExternalID: e.Contact.ExternalID, Phone: e.Contact.Phone,
+		FirstName: e.Contact.FirstName, LastName: e.Contact.LastName, Email: e.Contact.Email}
+	change := contact.Change{Source: consent.SourceAPI, Actor: "event:" + e.ID}
+	// The contact and the event are written in one transaction, so an
+	// event costs one commit. A unique violation is a concurrent writer
+	// that made the same contact first (PostgreSQL); the second try finds it.
+	var announce func(context.Context)
+	for try := 0; ; try++ {
+		out.Duplicate = false
+		err = s.write(ctx, func(tx *sql.Tx) error {
+			c, _, done, err := s.contacts.UpsertIn(ctx, tx, accountID, in, change)
+			if err != nil {
+				return prefixField(err, "contact.")
+			}
+			announce = done
+			res, err := tx.ExecContext(ctx, insertEvent, accountID, e.ID, e.Type, programID, c.ID, string(raw), occurred, now)
+			if err != nil {
+				return fmt.Errorf("automation: insert event: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				out.Duplicate = true // a concurrent request stored it first
+				return err
+			}
+			if err := stopRuns(ctx, tx, accountID, e.Type, c.ID, data, now); err != nil {
+				return err
+			}
+			_, err = s.queue.Insert(ctx, tx, matchArgs{AccountID: accountID, EventID: e.ID}, &river.InsertOpts{MaxAttempts: 10})
 			return err
+		})
+		if try == 0 && db.IsUniqueViolation(err) {
+			continue
 		}
-		if err := stopRuns(ctx, tx, accountID, e.Type, c.ID, data, now); err != nil {
-			return err
-		}
-		_, err = s.queue.Insert(ctx, tx, matchArgs{AccountID: accountID, EventID: e.ID}, &river.InsertOpts{MaxAttempts: 10})
-		return err
-	})
+		break
+	}
+	if err == nil {
+		announce(ctx)
+	}
 	return out, err
 }
 

@@ -30,7 +30,7 @@ type Programs interface {
 // Contacts matches or creates an event's contact, reads it back, and pages
 // through a promotion's audience.
 type Contacts interface {
-	Upsert(ctx context.Context, accountID string, in contact.Input, ch contact.Change) (contact.Contact, bool, error)
+	UpsertIn(ctx context.Context, tx *sql.Tx, accountID string, in contact.Input, ch contact.Change) (contact.Contact, bool, func(context.Context), error)
 	Get(ctx context.Context, accountID, contactID string) (contact.Contact, error)
 	List(ctx context.Context, accountID string, f contact.Filter) (contact.Page, error)
 }

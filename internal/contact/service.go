@@ -82,6 +82,29 @@ func (s *Service) Upsert(ctx context.Context, accountID string, in Input, ch Cha
 	return s.upsert(ctx, sc, in, ch)
 }
 
+// UpsertIn is Upsert inside the caller's transaction, for a caller that
+// writes more in the same commit (an event and its contact). It reports
+// whether it created the contact, and returns announce, to be called once
+// tx has committed: it tells OnConsent of the preferences the upsert
+// changed. On PostgreSQL a concurrent writer can take the same phone or
+// external id first; the caller's transaction then fails with a unique
+// violation, and a second try finds that contact.
+func (s *Service) UpsertIn(ctx context.Context, tx *sql.Tx, accountID string, in Input, ch Change) (Contact, bool, func(context.Context), error) {
+	sc, err := s.scope(ctx, accountID)
+	if err != nil {
+		return Contact{}, false, nil, err
+	}
+	chk, err := in.check(sc.region)
+	if err != nil {
+		return Contact{}, false, nil, err
+	}
+	c, created, records, err := s.upsertTx(ctx, tx, sc, chk, ch)
+	if err != nil {
+		return Contact{}, false, nil, err
+	}
+	return c, created, func(ctx context.Context) { s.consented(ctx, c, records) }, nil
+}
+
 func (s *Service) upsert(ctx context.Context, sc scope, in Input, ch Change) (Contact, bool, error) {
 	chk, err := in.check(sc.region)
 	if err != nil {
