@@ -1,0 +1,41 @@
+package message
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldsms/herald/internal/db"
+	"github.com/heraldsms/herald/internal/db/dbtest"
+)
+
+// A conversation's notices are found by their number: the query seeks the
+// notices index rather than reading every notice of the account, of which
+// a busy enrolment page sends thousands.
+func TestConversationSeeksItsNotices(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		_, err := d.Write().ExecContext(ctx, `INSERT INTO accounts (id, name, created_at, updated_at)
+			VALUES ('acc_1', 'Acme', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`)
+		require.NoError(t, err)
+		// 6,000 messages: every third a notice to a number of its own, the
+		// rest to 400 contacts.
+		_, err = d.Write().ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
+			INSERT INTO messages (id, account_id, contact_id, to_phone, kind, priority, body, encoding, segments,
+				status, next_attempt_at, created_at, updated_at)
+			SELECT 'msg_' || i, 'acc_1', CASE WHEN i % 3 = 0 THEN NULL ELSE 'ct_' || (i % 400) END,
+				'+1734555' || (1000 + i), 'transactional', 0, 'Hi', 'GSM-7', 1, 'delivered',
+				CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
+			FROM n`)
+		require.NoError(t, err)
+		require.NoError(t, d.Optimize(ctx)) // Herald keeps statistics so
+
+		query, args := Filter{ContactID: "ct_7", NoticesTo: "+17345551003", Limit: 50}.query("acc_1")
+		plan := dbtest.Plan(t, d, query, args...)
+		require.Contains(t, plan, "messages_notices", plan)
+		require.Contains(t, plan, "messages_contact", plan)
+		require.NotContains(t, plan, "messages_account ", plan)
+	})
+}
