@@ -84,8 +84,7 @@ ON CONFLICT (account_id, automation_id, event_id) DO NOTHING`
 //
 // The first step runs here, not as a job of its own: a job costs the
 // queue an insert, a fetch and a completion, three writes that each wait
-// for a commit, and they made up a third of an event's way to its message.
-// The match job is done only once every first step is, so a crash in
+// for a commit (see docs/benchmarks.md for what it gained). The match job is done only once every first step is, so a crash in
 // between leaves the job to run again, and the run it finds is resumed.
 func (s *Service) match(ctx context.Context, accountID, eventID string) error {
 	e, err := s.loadEvent(ctx, accountID, eventID)
