@@ -102,7 +102,7 @@ func decodeCursor(c string) (string, error) {
 
 // where builds the clause from fixed fragments; values are bound. A
 // filter with both ContactID and NoticesTo is List's two halves, built one
-// at a time (see List); here ContactID wins.
+// at a time (see query); here ContactID wins.
 func (f Filter) where(accountID string) (string, []any) { return f.whereAfter(nil, accountID) }
 
 // whereAfter is where with its parameters numbered after args.
