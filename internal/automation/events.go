@@ -128,8 +128,11 @@ func (s *Service) Ingest(ctx context.Context, accountID string, e Event) (Accept
 	if e.OccurredAt != nil {
 		occurred = e.OccurredAt.UTC()
 	}
-	in := contact.Input{ExternalID: e.Contact.ExternalID, Phone: e.Contact.Phone,
-		FirstName: e.Contact.FirstName, LastName: e.Contact.LastName, Email: e.Contact.Email}
+	in, err := s.contacts.Prepare(ctx, accountID, contact.Input{ExternalID: e.Contact.ExternalID, Phone: e.Contact.Phone,
+		FirstName: e.Contact.FirstName, LastName: e.Contact.LastName, Email: e.Contact.Email})
+	if err != nil {
+		return out, prefixField(err, "contact.")
+	}
 	change := contact.Change{Source: consent.SourceAPI, Actor: "event:" + e.ID}
 	// The contact and the event are written in one transaction, so an
 	// event costs one commit. A unique violation is a concurrent writer
@@ -138,7 +141,7 @@ func (s *Service) Ingest(ctx context.Context, accountID string, e Event) (Accept
 	for try := 0; ; try++ {
 		out.Duplicate = false
 		err = s.write(ctx, func(tx *sql.Tx) error {
-			c, _, done, err := s.contacts.UpsertIn(ctx, tx, accountID, in, change)
+			c, _, done, err := s.contacts.UpsertIn(ctx, tx, in, change)
 			if err != nil {
 				return prefixField(err, "contact.")
 			}

@@ -30,7 +30,8 @@ type Programs interface {
 // Contacts matches or creates an event's contact, reads it back, and pages
 // through a promotion's audience.
 type Contacts interface {
-	UpsertIn(ctx context.Context, tx *sql.Tx, accountID string, in contact.Input, ch contact.Change) (contact.Contact, bool, func(context.Context), error)
+	Prepare(ctx context.Context, accountID string, in contact.Input) (contact.Prepared, error)
+	UpsertIn(ctx context.Context, tx *sql.Tx, p contact.Prepared, ch contact.Change) (contact.Contact, bool, func(context.Context), error)
 	Get(ctx context.Context, accountID, contactID string) (contact.Contact, error)
 	List(ctx context.Context, accountID string, f contact.Filter) (contact.Page, error)
 }

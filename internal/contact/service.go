@@ -82,6 +82,29 @@ func (s *Service) Upsert(ctx context.Context, accountID string, in Input, ch Cha
 	return s.upsert(ctx, sc, in, ch)
 }
 
+// Prepared is an upsert checked against its account's settings, ready to
+// run inside a caller's transaction (UpsertIn).
+type Prepared struct {
+	sc scope
+	in checked
+}
+
+// Prepare checks an upsert and reads the account settings it needs, before
+// the caller opens its transaction: a read from the pool while a
+// transaction holds a connection can wait for ever once every connection
+// is held so.
+func (s *Service) Prepare(ctx context.Context, accountID string, in Input) (Prepared, error) {
+	sc, err := s.scope(ctx, accountID)
+	if err != nil {
+		return Prepared{}, err
+	}
+	chk, err := in.check(sc.region)
+	if err != nil {
+		return Prepared{}, err
+	}
+	return Prepared{sc: sc, in: chk}, nil
+}
+
 // UpsertIn is Upsert inside the caller's transaction, for a caller that
 // writes more in the same commit (an event and its contact). It reports
 // whether it created the contact, and returns announce, to be called once
@@ -89,16 +112,8 @@ func (s *Service) Upsert(ctx context.Context, accountID string, in Input, ch Cha
 // changed. On PostgreSQL a concurrent writer can take the same phone or
 // external id first; the caller's transaction then fails with a unique
 // violation, and a second try finds that contact.
-func (s *Service) UpsertIn(ctx context.Context, tx *sql.Tx, accountID string, in Input, ch Change) (Contact, bool, func(context.Context), error) {
-	sc, err := s.scope(ctx, accountID)
-	if err != nil {
-		return Contact{}, false, nil, err
-	}
-	chk, err := in.check(sc.region)
-	if err != nil {
-		return Contact{}, false, nil, err
-	}
-	c, created, records, err := s.upsertTx(ctx, tx, sc, chk, ch)
+func (s *Service) UpsertIn(ctx context.Context, tx *sql.Tx, p Prepared, ch Change) (Contact, bool, func(context.Context), error) {
+	c, created, records, err := s.upsertTx(ctx, tx, p.sc, p.in, ch)
 	if err != nil {
 		return Contact{}, false, nil, err
 	}
