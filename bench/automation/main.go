@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -77,7 +78,7 @@ type result struct {
 
 type options struct {
 	engine, dbURL, scenario string
-	n, clients              int
+	n, clients, batch       int
 	mps                     float64
 	timeout                 time.Duration
 	cpuProfile, memProfile  string
@@ -90,13 +91,14 @@ func main() {
 	flag.StringVar(&o.scenario, "scenario", "promotion", "events (N events through one automation) or promotion (one send to N contacts)")
 	flag.IntVar(&o.n, "n", 100000, "events, or contacts in the promotion's audience")
 	flag.IntVar(&o.clients, "clients", 32, "concurrent API clients posting events")
+	flag.IntVar(&o.batch, "batch", 0, "events: post them in batches of this many to /api/v1/events/batch (0: one at a time)")
 	flag.Float64Var(&o.mps, "mps", 10000, "the sender number's rate (the most an operator may set)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up if not every message is handed over by then")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed part to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile, taken at the end, to this file")
 	flag.Parse()
-	if o.n < 1 || o.clients < 1 || (o.scenario != "events" && o.scenario != "promotion") {
-		fmt.Fprintln(os.Stderr, "bench: -n and -clients must be positive; -scenario is events or promotion")
+	if o.n < 1 || o.clients < 1 || o.batch < 0 || o.batch > automation.MaxBatch || (o.scenario != "events" && o.scenario != "promotion") {
+		fmt.Fprintln(os.Stderr, "bench: -n and -clients must be positive, -batch at most 1,000; -scenario is events or promotion")
 		os.Exit(2)
 	}
 	res, err := run(o)
@@ -190,6 +192,7 @@ func handedSince(at, begin time.Time) float64 {
 }
 
 func postEvents(client *http.Client, h *herald, o options) error {
+	size := max(1, o.batch)
 	var next atomic.Int64
 	var failed atomic.Bool
 	errc := make(chan error, o.clients)
@@ -197,15 +200,14 @@ func postEvents(client *http.Client, h *herald, o options) error {
 	for range o.clients {
 		wg.Go(func() {
 			for !failed.Load() {
-				i := int(next.Add(1)) - 1
-				if i >= o.n {
+				first := int(next.Add(int64(size))) - size
+				if first >= o.n {
 					return
 				}
-				body := `{"id":"e-` + strconv.Itoa(i) + `","type":"` + eventType + `","contact":{"external_id":"m-` +
-					strconv.Itoa(i) + `"},"data":{"n":` + strconv.Itoa(i) + `}}`
-				if err := post(client, h, "/api/v1/events", body); err != nil {
+				last := min(first+size, o.n)
+				if err := postRange(client, h, o.batch > 0, first, last); err != nil {
 					failed.Store(true)
-					errc <- fmt.Errorf("event %d: %w", i, err)
+					errc <- fmt.Errorf("events %d–%d: %w", first, last-1, err)
 					return
 				}
 			}
@@ -220,7 +222,45 @@ func postEvents(client *http.Client, h *herald, o options) error {
 	}
 }
 
-func post(client *http.Client, h *herald, path, body string) error {
+// event is the body of event i: its own id and contact.
+func event(i int) string {
+	return `{"id":"e-` + strconv.Itoa(i) + `","type":"` + eventType + `","contact":{"external_id":"m-` +
+		strconv.Itoa(i) + `"},"data":{"n":` + strconv.Itoa(i) + `}}`
+}
+
+// postRange posts events first to last-1: one at a time, or as one batch
+// whose every event must be accepted.
+func postRange(client *http.Client, h *herald, batch bool, first, last int) error {
+	if !batch {
+		for i := first; i < last; i++ {
+			if err := post(client, h, "/api/v1/events", event(i), http.StatusAccepted, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(`{"events":[`)
+	for i := first; i < last; i++ {
+		if i > first {
+			b.WriteByte(',')
+		}
+		b.WriteString(event(i))
+	}
+	b.WriteString(`]}`)
+	var answer struct {
+		Counts map[string]int `json:"counts"`
+	}
+	if err := post(client, h, "/api/v1/events/batch", b.String(), http.StatusOK, &answer); err != nil {
+		return err
+	}
+	if answer.Counts["accepted"] != last-first {
+		return fmt.Errorf("batch accepted %d of %d: %v", answer.Counts["accepted"], last-first, answer.Counts)
+	}
+	return nil
+}
+
+func post(client *http.Client, h *herald, path, body string, want int, into any) error {
 	req, _ := http.NewRequest("POST", h.base+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+h.key)
 	req.Header.Set("Content-Type", "application/json")
@@ -233,8 +273,11 @@ func post(client *http.Client, h *herald, path, body string) error {
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusAccepted {
+	if resp.StatusCode != want {
 		return fmt.Errorf("status %d: %s", resp.StatusCode, answer)
+	}
+	if into != nil {
+		return json.Unmarshal(answer, into)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -593,4 +594,42 @@ func TestScheduleBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A batch's events are taken together: thirty events for one new member
+// make that member once, each id's first event is the one accepted, and
+// its repeats, wherever they stand, are duplicates.
+func TestEventBatchForOneNewMember(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setupAutomations(t, d)
+		member := map[string]any{"external_id": "new-1", "phone": "+17346264444"}
+		var events []any
+		var want []string
+		for i := range 30 {
+			id := fmt.Sprintf("b-%d", i)
+			status := "accepted"
+			if i%10 == 9 { // every tenth repeats an earlier id
+				id, status = fmt.Sprintf("b-%d", i-5), "duplicate"
+			}
+			events = append(events, map[string]any{"id": id, "type": "reward.approved", "contact": member})
+			want = append(want, status)
+		}
+		res := b.do("POST", "/api/v1/events/batch", b.admin, map[string]any{"events": events})
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+		body := res.json(t)
+		var got []string
+		for _, r := range body["data"].([]any) {
+			got = append(got, r.(map[string]any)["status"].(string))
+		}
+		require.Equal(t, want, got)
+		require.Equal(t, map[string]any{"accepted": 27.0, "duplicate": 3.0, "error": 0.0}, body["counts"])
+
+		var contacts, stored int
+		require.NoError(t, d.Read().QueryRow(`SELECT count(*) FROM contacts WHERE account_id = $1 AND external_id = $2`,
+			b.acct, "new-1").Scan(&contacts))
+		require.Equal(t, 1, contacts)
+		require.NoError(t, d.Read().QueryRow(`SELECT count(*) FROM events WHERE account_id = $1`, b.acct).Scan(&stored))
+		require.Equal(t, 27, stored)
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/automation"
@@ -55,30 +56,59 @@ func (s *Server) postEventBatch(w http.ResponseWriter, r *http.Request, p accoun
 		return problem.Invalidf("batch_too_large", "events", "a batch has at most %d events", automation.MaxBatch)
 	}
 	out := make([]batchResult, len(in.Events))
-	counts := map[string]int{"accepted": 0, "duplicate": 0, "error": 0}
+	events := make([]automation.Event, len(in.Events))
+	errs := make([]error, len(in.Events))
+	var first, repeats []int // indexes: each id's first event, and its later ones
+	seen := map[string]bool{}
 	for i, raw := range in.Events {
-		res := batchResult{Index: i, Status: "accepted"}
-		var e automation.Event
-		err := decodeStrict(raw, &e)
-		res.ID = e.ID
-		var got automation.Accepted
-		if err == nil {
-			got, err = s.Automations.Ingest(r.Context(), p.AccountID, e)
+		errs[i] = decodeStrict(raw, &events[i])
+		out[i] = batchResult{Index: i, ID: events[i].ID, Status: "accepted"}
+		switch id := events[i].ID; {
+		case errs[i] != nil:
+		case id != "" && seen[id]:
+			repeats = append(repeats, i)
+		default:
+			seen[id] = true
+			first = append(first, i)
 		}
-		switch pr, ok := problem.As(err); {
-		case err == nil && got.Duplicate:
-			res.Status = "duplicate"
+	}
+	got := make([]automation.Accepted, len(in.Events))
+	ingest := func(i int) { got[i], errs[i] = s.Automations.Ingest(r.Context(), p.AccountID, events[i]) }
+	// Each id's first event is taken side by side with the others, so that
+	// their writes share commits; taken one after another, each waited
+	// for its own, and a batch of 500 took 4.6 s on SQLite. A repeated id
+	// is taken after its first, in order, and so is its duplicate.
+	sem := make(chan struct{}, batchIngesters)
+	var wg sync.WaitGroup
+	for _, i := range first {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ingest(i)
+		})
+	}
+	wg.Wait()
+	for _, i := range repeats {
+		ingest(i)
+	}
+	counts := map[string]int{"accepted": 0, "duplicate": 0, "error": 0}
+	for i := range out {
+		switch pr, ok := problem.As(errs[i]); {
+		case errs[i] == nil && got[i].Duplicate:
+			out[i].Status = "duplicate"
 		case ok:
-			res.Status, res.Error = "error", &errorDetail{Code: pr.Code, Message: pr.Message, Field: pr.Field}
-		case err != nil:
-			return err // the database failed: the client retries the batch; accepted ones come back as duplicates
+			out[i].Status, out[i].Error = "error", &errorDetail{Code: pr.Code, Message: pr.Message, Field: pr.Field}
+		case errs[i] != nil:
+			return errs[i] // the database failed: the client retries the batch; accepted ones come back as duplicates
 		}
-		counts[res.Status]++
-		out[i] = res
+		counts[out[i].Status]++
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": out, "counts": counts})
 	return nil
 }
+
+// batchIngesters is how many events of one batch are taken at once.
+const batchIngesters = 16
 
 // decodeStrict reads one JSON value as decodeJSON does a body: unknown
 // fields and trailing data refused.
