@@ -98,6 +98,10 @@ func (s *Service) Prepare(ctx context.Context, accountID string, in Input) (Prep
 	if err != nil {
 		return Prepared{}, err
 	}
+	return prepare(sc, in)
+}
+
+func prepare(sc scope, in Input) (Prepared, error) {
 	chk, err := in.check(sc.region)
 	if err != nil {
 		return Prepared{}, err
@@ -121,27 +125,28 @@ func (s *Service) UpsertIn(ctx context.Context, tx *sql.Tx, p Prepared, ch Chang
 }
 
 func (s *Service) upsert(ctx context.Context, sc scope, in Input, ch Change) (Contact, bool, error) {
-	chk, err := in.check(sc.region)
+	p, err := prepare(sc, in)
 	if err != nil {
 		return Contact{}, false, err
 	}
 	var (
-		c       Contact
-		created bool
-		records []consent.Record
+		c        Contact
+		created  bool
+		announce func(context.Context)
 	)
 	// A concurrent writer can create the same phone or external id between
 	// our lookup and our insert (PostgreSQL); the second try then finds it.
 	for try := 0; ; try++ {
 		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-			c, created, records, err = s.upsertTx(ctx, tx, sc, chk, ch)
+			var err error
+			c, created, announce, err = s.UpsertIn(ctx, tx, p, ch)
 			return err
 		})
 		if try == 0 && db.IsUniqueViolation(err) {
 			continue
 		}
 		if err == nil {
-			s.consented(ctx, c, records)
+			announce(ctx)
 		}
 		return c, created, err
 	}
