@@ -596,9 +596,9 @@ func TestScheduleBadInput(t *testing.T) {
 	}
 }
 
-// A batch's events are taken together: thirty events for one new member
-// make that member once, each id's first event is the one accepted, and
-// its repeats, wherever they stand, are duplicates.
+// A batch's events are taken together: thirty-two events for one new
+// member make that member once, each id's first event is the one accepted,
+// and its repeats, wherever they stand, are duplicates.
 func TestEventBatchForOneNewMember(t *testing.T) {
 	t.Parallel()
 	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
@@ -615,6 +615,10 @@ func TestEventBatchForOneNewMember(t *testing.T) {
 			events = append(events, map[string]any{"id": id, "type": "reward.approved", "contact": member})
 			want = append(want, status)
 		}
+		// A refused event keeps no id: a later event with it is taken.
+		events = append(events, map[string]any{"id": "r-1", "type": "Bad Type", "contact": member},
+			map[string]any{"id": "r-1", "type": "reward.approved", "contact": member})
+		want = append(want, "error", "accepted")
 		res := b.do("POST", "/api/v1/events/batch", b.admin, map[string]any{"events": events})
 		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
 		body := res.json(t)
@@ -623,13 +627,13 @@ func TestEventBatchForOneNewMember(t *testing.T) {
 			got = append(got, r.(map[string]any)["status"].(string))
 		}
 		require.Equal(t, want, got)
-		require.Equal(t, map[string]any{"accepted": 27.0, "duplicate": 3.0, "error": 0.0}, body["counts"])
+		require.Equal(t, map[string]any{"accepted": 28.0, "duplicate": 3.0, "error": 1.0}, body["counts"])
 
 		var contacts, stored int
 		require.NoError(t, d.Read().QueryRow(`SELECT count(*) FROM contacts WHERE account_id = $1 AND external_id = $2`,
 			b.acct, "new-1").Scan(&contacts))
 		require.Equal(t, 1, contacts)
 		require.NoError(t, d.Read().QueryRow(`SELECT count(*) FROM events WHERE account_id = $1`, b.acct).Scan(&stored))
-		require.Equal(t, 27, stored)
+		require.Equal(t, 28, stored)
 	})
 }
