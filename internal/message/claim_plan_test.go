@@ -18,11 +18,8 @@ import (
 func TestClaimReadsOnlyWhatItTakes(t *testing.T) {
 	t.Parallel()
 	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		_, err := d.Write().ExecContext(ctx, `INSERT INTO accounts (id, name, created_at, updated_at)
-			VALUES ('acc_1', 'Acme', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`)
-		require.NoError(t, err)
-		_, err = d.Write().ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
+		ctx := planAccount(t, d)
+		_, err := d.Write().ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
 			INSERT INTO messages (id, account_id, number_id, to_phone, kind, priority, body, encoding, segments,
 				status, next_attempt_at, created_at, updated_at)
 			SELECT 'msg_' || i, 'acc_1', 'num_1', '+17345550100', 'marketing', 1, 'Hi', 'GSM-7', 1,
@@ -36,4 +33,15 @@ func TestClaimReadsOnlyWhatItTakes(t *testing.T) {
 		require.NotContains(t, plan, "Sort", plan)
 		require.NotContains(t, plan, "TEMP B-TREE", plan)
 	})
+}
+
+// planAccount makes account acc_1, whose messages a plan test writes with
+// SQL of its own.
+func planAccount(t *testing.T, d *db.DB) context.Context {
+	t.Helper()
+	ctx := context.Background()
+	_, err := d.Write().ExecContext(ctx, `INSERT INTO accounts (id, name, created_at, updated_at)
+		VALUES ('acc_1', 'Acme', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`)
+	require.NoError(t, err)
+	return ctx
 }

@@ -1,7 +1,6 @@
 package message
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -16,13 +15,10 @@ import (
 func TestConversationSeeksItsNotices(t *testing.T) {
 	t.Parallel()
 	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		_, err := d.Write().ExecContext(ctx, `INSERT INTO accounts (id, name, created_at, updated_at)
-			VALUES ('acc_1', 'Acme', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`)
-		require.NoError(t, err)
+		ctx := planAccount(t, d)
 		// 6,000 messages: every third a notice to a number of its own, the
 		// rest to 400 contacts.
-		_, err = d.Write().ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
+		_, err := d.Write().ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
 			INSERT INTO messages (id, account_id, contact_id, to_phone, kind, priority, body, encoding, segments,
 				status, next_attempt_at, created_at, updated_at)
 			SELECT 'msg_' || i, 'acc_1', CASE WHEN i % 3 = 0 THEN NULL ELSE 'ct_' || (i % 400) END,
