@@ -62,9 +62,13 @@ type Server struct {
 // New builds the API and its router.
 func New(d Deps) *Server {
 	s := &Server{Deps: d}
+	queries, err := queryParams(openAPIDoc)
+	if err != nil {
+		panic(err) // the document is embedded; TestOpenAPIDescribesEveryRoute reads it too
+	}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
-		mux.Handle(rt.method+" "+rt.path, s.endpoint(rt))
+		mux.Handle(rt.method+" "+rt.path, s.endpoint(rt, queries[rt.method+" "+rt.path]))
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody{errorDetail{Code: "route_not_found",
@@ -81,10 +85,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // of writing one, so each handler reads top to bottom.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p account.Principal) error
 
-// endpoint wraps a route's handler with authentication and its access rule.
-func (s *Server) endpoint(rt route) http.Handler {
+// endpoint wraps a route's handler with authentication, its access rule
+// and the query parameters openapi.json says it takes. Carrier webhooks
+// are exempt from the last: their URL is signed as it came, and a carrier
+// is not told about a parameter it added.
+func (s *Server) endpoint(rt route, query []string) http.Handler {
+	name := rt.method + " " + rt.path
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authorize(r, rt.access)
+		if err == nil && rt.access != carrier {
+			err = checkQuery(r, name, query)
+		}
 		if err == nil {
 			err = rt.handle(w, r, p)
 		}
