@@ -29,6 +29,21 @@ LEFT JOIN accounts a ON a.id = i.account_id
 LEFT JOIN messages m ON m.account_id = i.account_id AND m.id = i.message_id
 LIMIT $1`
 
+// The transaction log's entries that count, after a seq, on SQLite: each
+// message's first entry (it was made) and the statuses the dashboard
+// counts (queued, sending and rate_limited come and go many times per
+// message and are not counted). A message deleted since, with its account,
+// leaves no entries to read.
+const selectLog = `
+SELECT e.seq, e.account_id, e.status, e.created, e.occurred_at, COALESCE(m.program_id, ''), COALESCE(m.template_id, ''),
+	m.segments
+FROM message_events e
+JOIN messages m ON m.id = e.message_id
+WHERE e.seq > $1
+	AND (e.created = 1 OR e.status IN ('sent', 'delivered', 'undelivered', 'failed', 'skipped', 'limit_queued', 'cancelled'))
+ORDER BY e.seq
+LIMIT $2`
+
 // Run folds every few seconds until ctx is done. The dashboard is as stale
 // as the interval, plus the time a fold takes.
 func (s *Service) Run(ctx context.Context, every time.Duration) {
@@ -54,10 +69,12 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 // for 677 live rows among 184,000 dead, measured).
 const vacuumAfter = 20000
 
-// Fold moves every change noted in the inbox and committed before it was
-// called into the rollups, and returns how many it moved. Each batch adds
-// to the rollups and deletes its inbox rows in one transaction, so a
-// change is counted once whatever fails or runs at the same time.
+// Fold moves every change noted in the inbox, and on SQLite every counted
+// entry of the transaction log, committed before it was called into the
+// rollups, and returns how many it moved. Each batch adds to the rollups
+// and deletes its inbox rows, or moves the log's cursor past its entries,
+// in one transaction, so a change is counted once whatever fails or runs
+// at the same time.
 func (s *Service) Fold(ctx context.Context) (int, error) {
 	total := 0
 	for {
@@ -86,6 +103,16 @@ func (s *Service) vacuumInbox(ctx context.Context, folded int) error {
 }
 
 func (s *Service) foldBatch(ctx context.Context) (int, error) {
+	// On SQLite the log is read before the write transaction, on a reader
+	// connection, so that the one writer only adds the counts up; the
+	// cursor moves only if no other fold moved it meanwhile.
+	var logged logBatch
+	if s.db.Engine == db.SQLite {
+		var err error
+		if logged, err = readLog(ctx, s.db.Read()); err != nil {
+			return 0, err
+		}
+	}
 	n := 0
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if s.db.Engine == db.Postgres {
@@ -97,18 +124,85 @@ func (s *Service) foldBatch(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
+		n = len(seqs)
+		if logged.read > 0 {
+			moved, err := moveCursor(ctx, tx, logged)
+			if err != nil {
+				return err
+			}
+			if moved {
+				tally.Merge(logged.tally)
+				n = max(n, logged.read) // a full batch of either calls for another
+			}
+		}
 		if err := tally.Write(ctx, tx); err != nil {
 			return err
 		}
 		// Delete exactly the rows read: on PostgreSQL a change committed
 		// since the read is visible to this statement, and is not counted yet.
-		if err := deleteInbox(ctx, tx, seqs); err != nil {
-			return err
-		}
-		n = len(seqs)
-		return nil
+		return deleteInbox(ctx, tx, seqs)
 	})
 	return n, err
+}
+
+// logBatch is a batch of the log's counted entries: those after seq from,
+// up to and including seq to, tallied.
+type logBatch struct {
+	from, to int64
+	read     int
+	tally    *Tally
+}
+
+// readLog reads and tallies the log's counted entries after the cursor.
+// SQLite commits one transaction at a time, in seq order, so what it
+// reads is every entry up to the last it read.
+func readLog(ctx context.Context, q db.Querier) (logBatch, error) {
+	b := logBatch{tally: NewTally()}
+	if err := q.QueryRowContext(ctx, `SELECT seq FROM metrics_cursor`).Scan(&b.from); err != nil {
+		return b, fmt.Errorf("metrics: read cursor: %w", err)
+	}
+	rows, err := q.QueryContext(ctx, selectLog, b.from, foldBatch)
+	if err != nil {
+		return b, fmt.Errorf("metrics: read log: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			c       Change
+			status  string
+			created bool
+		)
+		if err := rows.Scan(&b.to, &c.AccountID, &status, &created, &c.At, &c.ProgramID, &c.TemplateID, &c.Segments); err != nil {
+			return b, fmt.Errorf("metrics: read log: %w", err)
+		}
+		b.read++
+		if created {
+			made := c
+			made.What = "created"
+			b.tally.Add(made)
+		}
+		c.What = status
+		b.tally.Add(c)
+	}
+	if err := rows.Err(); err != nil {
+		return b, fmt.Errorf("metrics: read log: %w", err)
+	}
+	return b, nil
+}
+
+// moveCursor moves the cursor past a batch read from where it still is,
+// and reports whether it did: if another fold moved it first, that fold
+// counted the batch.
+func moveCursor(ctx context.Context, tx *sql.Tx, b logBatch) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE metrics_cursor SET seq = $1 WHERE seq = $2`, b.to, b.from)
+	if err != nil {
+		return false, fmt.Errorf("metrics: move cursor: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("metrics: move cursor: %w", err)
+	}
+	return n == 1, nil
 }
 
 // readInbox reads a batch of the inbox and tallies it.

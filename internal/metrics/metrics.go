@@ -4,10 +4,14 @@
 //
 // The figures live in rollups (hourly by template, hourly by program, and
 // daily by template; see tally.go), so a dashboard over a million messages
-// sums a few thousand rows. Triggers note every change that counts in an
-// inbox as it is written, inside the writer's own transaction; Fold moves
-// the inbox into the rollups. The message package knows nothing of this,
-// and its write paths pay only for the inbox row.
+// sums a few thousand rows. Fold adds what changed since its last run. On
+// SQLite it reads the messages' transaction log from a cursor: SQLite
+// commits one transaction at a time, so entries commit in seq order and the
+// message paths pay nothing more. PostgreSQL commits in parallel, where a
+// cursor would miss entries that commit late, so there triggers note every
+// change that counts in an inbox, inside the writer's own transaction, and
+// Fold moves the inbox into the rollups. Opt-outs (consent records, not
+// log entries) go through the inbox on both engines.
 //
 // Each figure counts what happened in an hour: a message sent at 10:59 and
 // delivered at 11:01 is sent in the 10:00 hour and delivered in the 11:00

@@ -73,6 +73,19 @@ func (t *Tally) Add(c Change) {
 	}
 }
 
+// Merge adds another tally's counts to this one.
+func (t *Tally) Merge(o *Tally) {
+	for k, ov := range o.rows {
+		v := t.rows[k]
+		if v == nil {
+			v = &rollupValue{}
+			t.rows[k] = v
+		}
+		v.Counts.add(ov.Counts)
+		v.optOuts += ov.optOuts
+	}
+}
+
 var rollupColumns = []string{"account_id", "bucket", "program_id", "template_id", "created", "sent", "delivered",
 	"undelivered", "failed", "skipped", "limit_queued", "cancelled", "segments_sent", "opt_outs"}
 
