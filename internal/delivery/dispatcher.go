@@ -24,7 +24,7 @@ type Config struct {
 	Holder         string        // this process's name in number leases
 	StatusCallback string        // the URL the carrier reports statuses to
 	InFlight       int           // carrier requests in flight, whole process (64)
-	Batch          int           // most messages claimed at once (100)
+	Batch          int           // most messages claimed at once (300; see below)
 	LeaseFor       time.Duration // how long a number lease lasts unrenewed (15 s)
 	ClaimFor       time.Duration // how long a claim lasts before it is requeued (60 s: a send times out at 30 s)
 	Poll           time.Duration // how often an idle number looks for work (250 ms)
@@ -36,7 +36,10 @@ func (c *Config) defaults() {
 		c.InFlight = 64
 	}
 	if c.Batch == 0 {
-		c.Batch = 100
+		// While a promotion's pages are written, a claim waits behind
+		// transactions of about 50 ms: a number's sending is held to a
+		// batch per transaction, and 100 a batch sent 4,600/s.
+		c.Batch = 300
 	}
 	if c.LeaseFor == 0 {
 		c.LeaseFor = 15 * time.Second
