@@ -185,6 +185,9 @@ func makeFixture(ctx context.Context, a *herald, accountID string, p params) (fi
 var messageColumns = []string{"id", "account_id", "program_id", "template_id", "to_phone", "kind", "priority", "body",
 	"encoding", "segments", "status", "next_attempt_at", "created_at", "updated_at"}
 
+// firstEntryColumns write a message's first log entry, marked as made.
+var firstEntryColumns = []string{"account_id", "message_id", "status", "occurred_at", "created"}
+
 // load writes the messages in batches and their rollups beside them. The
 // triggers note each message for the fold; the load clears those notes in
 // the same transaction, and tallies the rollups itself with the fold's own
@@ -268,21 +271,29 @@ func outcome(rng *rand.Rand) (string, int) {
 	return "sent", segments
 }
 
-// timeFold writes a sample of messages and lets the triggers note them,
-// then times the fold that moves them into the rollups.
+// timeFold writes a sample of messages as Herald does, each with its first
+// log entry, then times the fold that moves them into the rollups: on
+// PostgreSQL the triggers note them in the inbox, on SQLite the fold reads
+// the log.
 func timeFold(ctx context.Context, a *herald, f fixture, p params, out *json.Encoder) error {
 	if p.foldSample == 0 {
 		return nil
 	}
 	rows := make([][]any, p.foldSample)
+	first := make([][]any, p.foldSample)
 	for i := range rows {
 		at := f.now.Add(-time.Duration(i) * time.Second).Truncate(time.Microsecond)
 		tpl := i % len(f.templates)
-		rows[i] = []any{id.New(id.Message), f.accountID, f.programs[tpl%len(f.programs)], f.templates[tpl], "+17346260000",
+		msg := id.New(id.Message)
+		rows[i] = []any{msg, f.accountID, f.programs[tpl%len(f.programs)], f.templates[tpl], "+17346260000",
 			"transactional", 0, "Hi Ava, your reward is ready.", "GSM-7", 1, "queued", at, at, at}
+		first[i] = []any{f.accountID, msg, "queued", at, true}
 	}
 	if err := a.DB.InTx(ctx, func(tx *sql.Tx) error {
-		return insertChunks(ctx, tx, "messages", messageColumns, rows, "")
+		if err := insertChunks(ctx, tx, "messages", messageColumns, rows, ""); err != nil {
+			return err
+		}
+		return insertChunks(ctx, tx, "message_events", firstEntryColumns, first, "")
 	}); err != nil {
 		return fmt.Errorf("fold sample: %w", err)
 	}
