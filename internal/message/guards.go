@@ -239,17 +239,24 @@ func (s *Service) recheckGuards(ctx context.Context, a account.Account, msgs []*
 	return nil
 }
 
+// sentMarketingQuery counts, per contact of n, the marketing messages
+// that went out since $2 or are going out now, leaving out a batch of
+// inBatch being checked.
+func sentMarketingQuery(n, inBatch int) string {
+	return `SELECT contact_id, count(*) FROM messages
+		WHERE account_id = $1 AND kind = 'marketing' AND contact_id IN (` + db.Placeholders(3, n) + `)
+		AND id NOT IN (` + db.Placeholders(3+n, inBatch) + `)
+		AND (status = 'sending' OR (next_attempt_at > $2 AND (status IN ('sent', 'delivered', 'undelivered')
+			OR (status = 'failed' AND carrier_id IS NOT NULL))))
+		GROUP BY contact_id`
+}
+
 // sentMarketing counts, per contact, the marketing messages outside batch
 // being sent now or taken by the carrier since since.
 func sentMarketing(ctx context.Context, q db.Querier, accountID string, ids, batch []string, since time.Time) (map[string]int, error) {
 	args := append([]any{accountID, since}, anySlice(ids)...)
 	args = append(args, anySlice(batch)...)
-	rows, err := q.QueryContext(ctx, `SELECT contact_id, count(*) FROM messages
-		WHERE account_id = $1 AND kind = 'marketing' AND contact_id IN (`+db.Placeholders(3, len(ids))+`)
-		AND id NOT IN (`+db.Placeholders(3+len(ids), len(batch))+`)
-		AND (status = 'sending' OR (next_attempt_at > $2 AND (status IN ('sent', 'delivered', 'undelivered')
-			OR (status = 'failed' AND carrier_id IS NOT NULL))))
-		GROUP BY contact_id`, args...)
+	rows, err := q.QueryContext(ctx, sentMarketingQuery(len(ids), len(batch)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("message: sent marketing: %w", err)
 	}
