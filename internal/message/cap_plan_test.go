@@ -19,13 +19,8 @@ func TestFrequencyCapReadsOnlyItsContacts(t *testing.T) {
 	t.Parallel()
 	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
 		ctx := planAccount(t, d)
-		_, err := d.Write().ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
-			INSERT INTO messages (id, account_id, number_id, contact_id, to_phone, kind, priority, body, encoding, segments,
-				status, next_attempt_at, created_at, updated_at)
-			SELECT 'msg_' || i, 'acc_1', 'num_1', 'con_' || (i % 5000), '+17345550100', 'marketing', 1, 'Hi', 'GSM-7', 1,
-				CASE WHEN i % 3 = 0 THEN 'queued' ELSE 'delivered' END, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
-			FROM n`)
-		require.NoError(t, err)
+		planMessages(t, d, 20000, planned{contact: "'con_' || (i % 5000)", kind: "'marketing'",
+			status: "CASE WHEN i % 3 = 0 THEN 'queued' ELSE 'delivered' END"})
 
 		args := []any{"acc_1", "2030-01-01T00:00:00Z"}
 		for i := range 100 {
@@ -56,7 +51,7 @@ func TestFrequencyCapReadsOnlyItsContacts(t *testing.T) {
 		// account only, contacts filtered). Herald's Optimize analyses a
 		// table within 10 s of its growing by a tenth; until then the
 		// cap's re-check reads more than it needs.
-		_, err = d.Write().ExecContext(ctx, `ANALYZE`)
+		_, err := d.Write().ExecContext(ctx, `ANALYZE`)
 		require.NoError(t, err)
 		check("with full statistics")
 	})

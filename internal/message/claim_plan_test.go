@@ -1,6 +1,7 @@
 package message
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"testing"
@@ -18,14 +19,9 @@ import (
 func TestClaimReadsOnlyWhatItTakes(t *testing.T) {
 	t.Parallel()
 	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
-		ctx := planAccount(t, d)
-		_, err := d.Write().ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
-			INSERT INTO messages (id, account_id, number_id, to_phone, kind, priority, body, encoding, segments,
-				status, next_attempt_at, created_at, updated_at)
-			SELECT 'msg_' || i, 'acc_1', 'num_1', '+17345550100', 'marketing', 1, 'Hi', 'GSM-7', 1,
-				CASE WHEN i % 2 = 0 THEN 'queued' ELSE 'delivered' END, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
-			FROM n`)
-		require.NoError(t, err)
+		planAccount(t, d)
+		planMessages(t, d, 6000, planned{kind: "'marketing'",
+			status: "CASE WHEN i % 2 = 0 THEN 'queued' ELSE 'delivered' END"})
 
 		plan := dbtest.Plan(t, d, fmt.Sprintf(claimQuery, d.SkipLocked()),
 			"num_1", "2030-01-01T00:00:00Z", "2030-01-01T00:01:00Z", 100)
@@ -44,4 +40,26 @@ func planAccount(t *testing.T, d *db.DB) context.Context {
 		VALUES ('acc_1', 'Acme', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`)
 	require.NoError(t, err)
 	return ctx
+}
+
+// planned says how planMessages writes each message, as SQL expressions of
+// i, the message's number from 1; those left empty take the defaults: no
+// contact, one phone, transactional, delivered.
+type planned struct{ contact, to, kind, status string }
+
+// planMessages writes n messages of acc_1 on number num_1 in one
+// statement, msg_1 to msg_n.
+func planMessages(t *testing.T, d *db.DB, n int, p planned) {
+	t.Helper()
+	p.contact = cmp.Or(p.contact, "NULL")
+	p.to = cmp.Or(p.to, "'+17345550100'")
+	p.kind = cmp.Or(p.kind, "'transactional'")
+	p.status = cmp.Or(p.status, "'delivered'")
+	_, err := d.Write().ExecContext(context.Background(), fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)
+		INSERT INTO messages (id, account_id, number_id, contact_id, to_phone, kind, priority, body, encoding, segments,
+			status, next_attempt_at, created_at, updated_at)
+		SELECT 'msg_' || i, 'acc_1', 'num_1', %s, %s, %s, 0, 'Hi', 'GSM-7', 1, %s,
+			CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
+		FROM n`, n, p.contact, p.to, p.kind, p.status))
+	require.NoError(t, err)
 }

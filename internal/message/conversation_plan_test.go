@@ -20,14 +20,8 @@ func TestConversationSeeksItsNotices(t *testing.T) {
 		ctx := planAccount(t, d)
 		// 6,000 messages: every third a notice to a number of its own, the
 		// rest to 400 contacts.
-		_, err := d.Write().ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
-			INSERT INTO messages (id, account_id, contact_id, to_phone, kind, priority, body, encoding, segments,
-				status, next_attempt_at, created_at, updated_at)
-			SELECT 'msg_' || i, 'acc_1', CASE WHEN i % 3 = 0 THEN NULL ELSE 'ct_' || (i % 400) END,
-				'+1734555' || (1000 + i), 'transactional', 0, 'Hi', 'GSM-7', 1, 'delivered',
-				CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
-			FROM n`)
-		require.NoError(t, err)
+		planMessages(t, d, 6000, planned{contact: "CASE WHEN i % 3 = 0 THEN NULL ELSE 'ct_' || (i % 400) END",
+			to: "'+1734555' || (1000 + i)"})
 		require.NoError(t, d.Optimize(ctx)) // Herald keeps statistics so
 
 		query, args := Filter{ContactID: "ct_7", NoticesTo: "+17345551003", Limit: 50}.query("acc_1")
