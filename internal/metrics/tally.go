@@ -60,11 +60,7 @@ func (t *Tally) Add(c Change) {
 		{hourlyProgram, c.AccountID, hour, c.ProgramID, ""},
 		{daily, c.AccountID, day, c.ProgramID, c.TemplateID},
 	} {
-		v := t.rows[k]
-		if v == nil {
-			v = &rollupValue{}
-			t.rows[k] = v
-		}
+		v := t.row(k)
 		if c.What == "opted_out" {
 			v.optOuts++
 		} else {
@@ -76,14 +72,20 @@ func (t *Tally) Add(c Change) {
 // Merge adds another tally's counts to this one.
 func (t *Tally) Merge(o *Tally) {
 	for k, ov := range o.rows {
-		v := t.rows[k]
-		if v == nil {
-			v = &rollupValue{}
-			t.rows[k] = v
-		}
+		v := t.row(k)
 		v.Counts.add(ov.Counts)
 		v.optOuts += ov.optOuts
 	}
+}
+
+// row returns the counts of one rollup row, made empty on first use.
+func (t *Tally) row(k rollupKey) *rollupValue {
+	v := t.rows[k]
+	if v == nil {
+		v = &rollupValue{}
+		t.rows[k] = v
+	}
+	return v
 }
 
 var rollupColumns = []string{"account_id", "bucket", "program_id", "template_id", "created", "sent", "delivered",
