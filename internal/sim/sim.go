@@ -36,7 +36,7 @@ const (
 	DefaultInboxPerHandset = 1_000
 	DefaultInboxTotal      = 100_000
 	DefaultQueueLimit      = 100_000
-	DefaultWorkers         = 128
+	DefaultWorkers         = 32
 	DefaultCallbackRetries = 3
 	DefaultRetryBackoff    = time.Second
 )
@@ -81,11 +81,7 @@ type Config struct {
 	// queue drains, as Twilio refuses a sender whose queue is full, so no
 	// status is ever silently lost. Default 100,000.
 	QueueLimit int
-	// Workers is how many callbacks are posted at once. Default 128: a
-	// carrier posts callbacks over many connections at once, and each
-	// waits for Herald's commit; with 32, the simulator's own callbacks
-	// were what bound the pipeline benchmark (1,974 messages/s delivered
-	// against 3,024 accepted).
+	// Workers is how many callbacks are posted at once. Default 32.
 	Workers int
 	// CallbackRetries is how many times a failed callback (a non-2xx answer,
 	// a network error, a timeout) is tried again; RetryBackoff is the first
