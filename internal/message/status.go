@@ -280,19 +280,20 @@ func (s *Service) applyMoves(ctx context.Context, tx *sql.Tx, moves []move, now 
 // meantime. The send's writer also applies parked statuses in its own
 // transaction; whichever of the two commits second sees the other's row,
 // so a status is never left parked (on PostgreSQL the two can run
-// concurrently).
+// concurrently). It commits with the other carrier reports: when callbacks
+// outrun their send results, most of them come this way, and a
+// transaction each held SQLite's writer once per report.
 func (s *Service) unpark(ctx context.Context, accountID, carrierID string) error {
-	m, err := scanMessage(s.db.Write().QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE `+s.db.KeyedBy("account_id")+` = $1 AND carrier_id = $2`, accountID, carrierID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // not written yet: its writer will apply the status
-	}
-	if err != nil {
-		return fmt.Errorf("message: unpark: %w", err)
-	}
 	var moved []takenReport
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var err error
+	err := s.write(ctx, s.groups.Reports, func(tx *sql.Tx) error {
+		m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages
+			WHERE `+s.db.KeyedBy("account_id")+` = $1 AND carrier_id = $2`, accountID, carrierID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // not written yet: its writer will apply the status
+		}
+		if err != nil {
+			return fmt.Errorf("message: unpark: %w", err)
+		}
 		moved, err = s.takePending(ctx, tx, []*Message{m}, s.clock.Now())
 		return err
 	})
@@ -338,7 +339,7 @@ func (s *Service) sweepPending(ctx context.Context, sent []*Message) error {
 		return nil
 	}
 	var taken []takenReport
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, s.groups.Reports, func(tx *sql.Tx) error {
 		var err error
 		taken, err = s.takePending(ctx, tx, late, s.clock.Now())
 		return err
