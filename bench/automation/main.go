@@ -67,6 +67,13 @@ type result struct {
 	MessagesPerS float64 `json:"messages_per_s"`
 	HandedS      float64 `json:"handed_s"`
 	Handed       int     `json:"handed"`
+	// CallbacksLeft is how many of the messages handed over still had
+	// status callbacks to come when the timed part ended: work the
+	// simulator's callback workers (32) leave for after it. SettledS is
+	// from the start to the moment Herald had taken every callback.
+	CallbacksLeft int     `json:"callbacks_left"`
+	SettledS      float64 `json:"settled_s"`
+	settledAt     time.Time
 	// PeakRSSMB is the high-water RSS of the whole process (Herald, the
 	// simulator, the clients) over the timed part; PeakHeapMB the most
 	// memory held by Go objects, sampled every 50 ms.
@@ -144,8 +151,8 @@ func run(o options) (*result, error) {
 		err = benchkit.WriteHeapProfile(o.memProfile)
 	}
 	fmt.Fprintf(os.Stderr, "%s %s, n %d: events %.0f/s; created in %.2f s; handed %d at %.0f messages/s (%.2f s); "+
-		"fire delay %.2f s; peak RSS %.0f MB, heap %.0f MB\n", o.engine, o.scenario, o.n, res.EventsPerS, res.CreatedS,
-		res.Handed, res.MessagesPerS, res.HandedS, res.FireDelayS, res.PeakRSSMB, res.PeakHeapMB)
+		"callbacks left %d, all taken at %.2f s; fire delay %.2f s; peak RSS %.0f MB, heap %.0f MB\n", o.engine, o.scenario, o.n, res.EventsPerS, res.CreatedS,
+		res.Handed, res.MessagesPerS, res.HandedS, res.CallbacksLeft, res.SettledS, res.FireDelayS, res.PeakRSSMB, res.PeakHeapMB)
 	return res, err
 }
 
@@ -175,6 +182,7 @@ func runEvents(ctx context.Context, h *herald, o options, res *result) error {
 	res.EventsPerS = float64(o.n) / res.AcceptS
 	herr := <-handed
 	res.HandedS = handedSince(handedAt, begin)
+	res.SettledS = handedSince(res.settledAt, begin)
 	res.MessagesPerS = float64(res.Handed) / res.HandedS
 	if last, lerr := lastCreated(ctx, h); lerr == nil {
 		res.CreatedS = last.Sub(begin).Seconds()
@@ -312,6 +320,7 @@ func runPromotion(ctx context.Context, h *herald, o options, res *result) error 
 	res.FireDelayS = begin.Sub(at).Seconds()
 	handedAt, err := waitHanded(ctx, h, o.n, deadline, res)
 	res.HandedS = handedSince(handedAt, begin)
+	res.SettledS = handedSince(res.settledAt, begin)
 	res.MessagesPerS = float64(res.Handed) / res.HandedS
 	runs, rerr := h.app.Automations.Runs(ctx, h.acct, h.automationID)
 	if rerr == nil && len(runs) == 1 && runs[0].Status == automation.RunCompleted {
@@ -335,6 +344,7 @@ func waitHanded(ctx context.Context, h *herald, want int, deadline time.Time, re
 	for at.IsZero() {
 		if h.app.Sim.Accepted() >= want {
 			at = time.Now()
+			res.CallbacksLeft = h.app.Sim.Pending()
 			break
 		}
 		if time.Since(checked) >= 2*time.Second {
@@ -348,6 +358,13 @@ func waitHanded(ctx context.Context, h *herald, want int, deadline time.Time, re
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	for h.app.Sim.Pending() > 0 {
+		if time.Now().After(deadline) {
+			return at, fmt.Errorf("timed out with %d messages' callbacks still to post", h.app.Sim.Pending())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	res.settledAt = time.Now()
 	for {
 		counts, err := h.app.Messages.CountOutcomes(ctx, h.acct, message.Filter{})
 		if err != nil {
