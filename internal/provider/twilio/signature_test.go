@@ -2,6 +2,7 @@ package twilio_test
 
 import (
 	"net/url"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -152,9 +153,36 @@ func TestSignCoversRepeatedParams(t *testing.T) {
 	require.NotEqual(t, twilio.Sign(docToken, docURL, a), twilio.Sign(docToken, docURL, c))
 }
 
+// FuzzSignOverAnyParams holds the signing rule to what it promises for any
+// names and values: a request validates with its own signature, the order
+// of a name's values does not matter, and a value added changes it.
+func FuzzSignOverAnyParams(f *testing.F) {
+	f.Add("MediaUrl", "https://a.example/1", "https://a.example/2", "Body", "STOP")
+	f.Add("", "", "", "", "")
+	f.Add("To", "+14155550100", "+14155550100", "To", "é")
+	f.Fuzz(func(t *testing.T, name1, v1, v2, name2, v3 string) {
+		p := url.Values{name1: {v1, v2}}
+		p.Add(name2, v3)
+		sig := twilio.Sign(docToken, docURL, p)
+		require.True(t, twilio.Validate(docToken, docURL, p, sig))
+
+		reversed := url.Values{}
+		for name, values := range p {
+			reversed[name] = slices.Clone(values)
+			slices.Reverse(reversed[name])
+		}
+		require.Equal(t, sig, twilio.Sign(docToken, docURL, reversed))
+
+		added := "x" + v1 + v2 + v3 // longer than any value there
+		p.Add(name1, added)
+		require.NotEqual(t, sig, twilio.Sign(docToken, docURL, p))
+		require.False(t, twilio.Validate(docToken, docURL, p, sig))
+	})
+}
+
 // BenchmarkValidateStatusCallback checks a status callback as Herald
-// receives one: about fifteen parameters, a URL without a port, so two
-// variants of it are signed.
+// receives one: twelve parameters, a URL without a port, so two variants
+// of it are signed.
 func BenchmarkValidateStatusCallback(b *testing.B) {
 	params := url.Values{
 		"AccountSid": {"AC00000000000000000000000000000001"}, "ApiVersion": {"2010-04-01"},
