@@ -69,8 +69,9 @@ type result struct {
 	Handed       int     `json:"handed"`
 	// CallbacksLeft is how many of the messages handed over still had
 	// status callbacks to come when the timed part ended: work the
-	// simulator's callback workers (32) leave for after it. SettledS is
-	// from the start to the moment Herald had taken every callback.
+	// simulator's callback workers (sim.DefaultWorkers) leave for after
+	// it. SettledS is from the start to the moment Herald had taken every
+	// callback.
 	CallbacksLeft int     `json:"callbacks_left"`
 	SettledS      float64 `json:"settled_s"`
 	settledAt     time.Time
