@@ -51,7 +51,9 @@ const (
 type result struct {
 	Engine   string `json:"engine"`
 	Scenario string `json:"scenario"`
-	N        int    `json:"n"`
+	// SimWorkers is how many callbacks the simulator posts at once.
+	SimWorkers int `json:"sim_workers"`
+	N          int `json:"n"`
 	// EventsPerS is N over the time from the first event posted to the
 	// last 202 (events only).
 	EventsPerS float64 `json:"events_per_s,omitempty"`
@@ -69,7 +71,7 @@ type result struct {
 	Handed       int     `json:"handed"`
 	// CallbacksLeft is how many of the messages handed over still had
 	// status callbacks to come when the timed part ended: work the
-	// simulator's callback workers (sim.DefaultWorkers) leave for after
+	// simulator's callback workers (-sim-workers) leave for after
 	// it. SettledS is from the start to the moment Herald had taken every
 	// callback.
 	CallbacksLeft int     `json:"callbacks_left"`
@@ -87,6 +89,7 @@ type result struct {
 type options struct {
 	engine, dbURL, scenario string
 	n, clients, batch       int
+	simWorkers              int
 	mps                     float64
 	timeout                 time.Duration
 	cpuProfile, memProfile  string
@@ -100,13 +103,14 @@ func main() {
 	flag.IntVar(&o.n, "n", 100000, "events, or contacts in the promotion's audience")
 	flag.IntVar(&o.clients, "clients", 32, "concurrent API clients posting events")
 	flag.IntVar(&o.batch, "batch", 0, "events: post them in batches of this many to /api/v1/events/batch (0: one at a time)")
+	flag.IntVar(&o.simWorkers, "sim-workers", sim.DefaultWorkers, "how many status callbacks the simulator posts at once")
 	flag.Float64Var(&o.mps, "mps", 10000, "the sender number's rate (the most an operator may set)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up if not every message is handed over by then")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed part to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile, taken at the end, to this file")
 	flag.Parse()
-	if o.n < 1 || o.clients < 1 || o.batch < 0 || o.batch > automation.MaxBatch || (o.scenario != "events" && o.scenario != "promotion") {
-		fmt.Fprintln(os.Stderr, "bench: -n and -clients must be positive, -batch at most 1,000; -scenario is events or promotion")
+	if o.n < 1 || o.clients < 1 || o.simWorkers < 1 || o.batch < 0 || o.batch > automation.MaxBatch || (o.scenario != "events" && o.scenario != "promotion") {
+		fmt.Fprintln(os.Stderr, "bench: -n, -clients and -sim-workers must be positive, -batch at most 1,000; -scenario is events or promotion")
 		os.Exit(2)
 	}
 	res, err := run(o)
@@ -136,7 +140,7 @@ func run(o options) (*result, error) {
 	}
 	defer cleanup()
 	defer benchkit.CleanupOnSignal(cleanup)()
-	res := &result{Engine: o.engine, Scenario: o.scenario, N: o.n, SetupS: time.Since(setupStart).Seconds()}
+	res := &result{Engine: o.engine, Scenario: o.scenario, SimWorkers: o.simWorkers, N: o.n, SetupS: time.Since(setupStart).Seconds()}
 	timed, err := benchkit.StartTimed(o.cpuProfile) // setup's memory (the contact import) is forgotten
 	if err != nil {
 		return nil, err
@@ -416,6 +420,7 @@ func start(ctx context.Context, o options) (*herald, func(), error) {
 			// Herald's own rows say what was handed over; the simulator keeps
 			// only a few, so its record does not show in the peak memory.
 			c.InboxTotal, c.InboxPerHandset = 1000, 1
+			c.Workers = o.simWorkers
 		}))
 	if err != nil {
 		return nil, nil, err

@@ -58,6 +58,8 @@ type result struct {
 	Rate    float64 `json:"rate"` // messages/s asked for; 0 is as fast as possible
 	// SimDelayMs is the simulator's wait before each status callback.
 	SimDelayMs float64 `json:"sim_delay_ms"`
+	// SimWorkers is how many callbacks the simulator posts at once.
+	SimWorkers int `json:"sim_workers"`
 	// AcceptedPerS is N over the time from the first request to the last
 	// 202; DeliveredPerS is N over the time from the first request to the
 	// moment Herald holds every message as delivered.
@@ -106,6 +108,7 @@ type options struct {
 	rate, mps     float64
 	simDelay      time.Duration
 	simKeep       int
+	simWorkers    int
 	timeout       time.Duration
 	stall         time.Duration
 	cpuProfile    string
@@ -121,6 +124,7 @@ func main() {
 	flag.Float64Var(&o.rate, "rate", 0, "messages per second across all clients; 0 sends as fast as the API answers")
 	flag.Float64Var(&o.mps, "mps", 10000, "the sender number's rate (the most an operator may set)")
 	flag.DurationVar(&o.simDelay, "sim-delay", 0, "the simulator's wait before each status callback")
+	flag.IntVar(&o.simWorkers, "sim-workers", sim.DefaultWorkers, "how many status callbacks the simulator posts at once")
 	flag.IntVar(&o.simKeep, "sim-keep", 0, "how many received messages the simulator keeps, the newest; latencies are over those (0: all)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up if not every message is delivered by then")
 	flag.DurationVar(&o.stall, "stall", 3*time.Minute, "give up when no message has changed status for this long")
@@ -130,8 +134,8 @@ func main() {
 	if o.simKeep <= 0 || o.simKeep > o.n {
 		o.simKeep = o.n + 1 // and the warm-up message
 	}
-	if o.n < 1 || o.clients < 1 || o.rate < 0 {
-		fmt.Fprintln(os.Stderr, "bench: -n and -clients must be positive, -rate not negative")
+	if o.n < 1 || o.clients < 1 || o.rate < 0 || o.simWorkers < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -n, -clients and -sim-workers must be positive, -rate not negative")
 		os.Exit(2)
 	}
 	res, err := run(o)
@@ -173,7 +177,7 @@ func run(o options) (*result, error) {
 		return nil, fmt.Errorf("warm-up message: %w", err)
 	}
 	res := &result{Engine: o.engine, N: o.n, Clients: o.clients, Rate: o.rate,
-		SimDelayMs: float64(o.simDelay.Microseconds()) / 1000, SetupS: time.Since(setupStart).Seconds()}
+		SimDelayMs: float64(o.simDelay.Microseconds()) / 1000, SimWorkers: o.simWorkers, SetupS: time.Since(setupStart).Seconds()}
 
 	timed, err := benchkit.StartTimed(o.cpuProfile)
 	if err != nil {
@@ -253,6 +257,7 @@ func start(ctx context.Context, o options) (*herald, func(), error) {
 			// arrival can be read back.
 			c.InboxTotal = o.simKeep
 			c.InboxPerHandset = max(c.InboxPerHandset, 10)
+			c.Workers = o.simWorkers
 		}))
 	if err != nil {
 		return nil, nil, err
