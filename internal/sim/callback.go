@@ -101,8 +101,11 @@ func idempotencyToken(sid string, n int) string {
 // credentials in it are sent as a header and left out of what is signed.
 type callbackURL struct{ url, user, pass string }
 
-// callbackURLs remembers the last callback URL parsed: a sender gives the
-// same one with every message.
+// callbackURLs remembers the last callback URL with credentials parsed: a
+// sender that puts them in the URL usually gives the same one with every
+// message. A URL without credentials is posted to as given, unparsed, so
+// one that differs for every message (Herald's names the message) costs
+// nothing.
 type callbackURLs struct {
 	mu   sync.Mutex
 	raw  string
@@ -110,6 +113,9 @@ type callbackURLs struct {
 }
 
 func (c *callbackURLs) parse(raw string) callbackURL {
+	if !strings.Contains(raw, "@") {
+		return callbackURL{url: raw}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if raw == c.raw && raw != "" {
