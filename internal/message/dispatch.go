@@ -183,6 +183,7 @@ func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outc
 		taken, err = s.takePending(ctx, tx, sent, now)
 		return err
 	})
+	s.settle(outcomes)
 	if err != nil {
 		return err
 	}
@@ -204,6 +205,21 @@ func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outc
 		return err
 	}
 	return s.sweepPending(ctx, sent)
+}
+
+// Expect tells the service that a claimed message is about to be sent: a
+// carrier report that names it (CarrierStatus.MessageID) and arrives
+// before Record has written its result waits for that write instead of
+// being parked. Record releases it.
+func (s *Service) Expect(messageID string) { s.awaited.expect(messageID) }
+
+// settle releases the reports waiting for these outcomes' writes.
+func (s *Service) settle(outcomes []Outcome) {
+	ids := make([]string, len(outcomes))
+	for i, o := range outcomes {
+		ids[i] = o.Message.ID
+	}
+	s.awaited.settle(ids)
 }
 
 // RequeueExpired puts back messages whose claim ran out: their dispatcher

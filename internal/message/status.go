@@ -21,7 +21,16 @@ type CarrierStatus struct {
 	ErrorCode string
 	// Token identifies the report; a repeat of a token is applied once.
 	Token string
+	// MessageID is Herald's id for the message, when the callback's URL
+	// carries it (see delivery's status callback): a report that outruns
+	// its send's result waits for it instead of being parked.
+	MessageID string
 }
+
+// CallbackParam is the query parameter of a status callback's URL that
+// names the message: the dispatcher adds it to the URL it gives the carrier
+// with each send, and the carrier posts to that URL as it was given.
+const CallbackParam = "message_id"
 
 // carrierStatus maps the carrier's words to Herald's statuses; the others
 // (queued, sending, accepted…) say nothing Herald does not know.
@@ -40,10 +49,12 @@ const unreachableThreshold = 3
 // ApplyCarrierStatus moves a message forward on the carrier's report. A
 // repeated report, or one that would move the message backwards (a late
 // "sent" after "delivered"), changes nothing. A report for a message whose
-// send result is not written yet is kept and applied when it is. With a
-// group, the reports that arrive together are applied with one set of
-// statements.
+// send result this process is about to write waits for that write (see
+// Expect); one whose result is not written yet is kept and applied when it
+// is. With a group, the reports that arrive together are applied with one
+// set of statements.
 func (s *Service) ApplyCarrierStatus(ctx context.Context, accountID string, cs CarrierStatus) error {
+	s.awaited.wait(ctx, cs.MessageID)
 	r := &report{accountID: accountID, CarrierStatus: cs}
 	if err := s.reports.Do(ctx, r); err != nil {
 		return err
