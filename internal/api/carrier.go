@@ -130,7 +130,8 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request, _ account.
 	}
 	err = s.Messages.ApplyCarrierStatus(r.Context(), a.ID, message.CarrierStatus{
 		CarrierID: cb.MessageSid, Status: cb.MessageStatus, ErrorCode: cb.ErrorCode,
-		Token: r.Header.Get("I-Twilio-Idempotency-Token"),
+		Token:     r.Header.Get("I-Twilio-Idempotency-Token"),
+		MessageID: r.URL.Query().Get(message.CallbackParam),
 	})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -183,8 +184,15 @@ func statusForm(sid, status string) url.Values {
 
 func (b *testBundle) postStatus(form url.Values, sign func(url.Values) string, header ...string) response {
 	b.t.Helper()
+	return b.postStatusTo("/webhooks/twilio/status", form, sign, header...)
+}
+
+// postStatusTo posts a status callback to a path that may carry a query,
+// as the status callback URL Herald gives with each send does.
+func (b *testBundle) postStatusTo(path string, form url.Values, sign func(url.Values) string, header ...string) response {
+	b.t.Helper()
 	h := append([]string{"Content-Type", "application/x-www-form-urlencoded", twilio.SignatureHeader, sign(form)}, header...)
-	return b.do("POST", "/webhooks/twilio/status", "", form.Encode(), h...)
+	return b.do("POST", path, "", form.Encode(), h...)
 }
 
 func TestStatusCallbackBadInput(t *testing.T) {
@@ -234,4 +242,23 @@ func TestStatusCallbackBadInput(t *testing.T) {
 	// kept for when its send result is written), never an error.
 	res = b.postStatus(statusForm("SMunknown", "delivered"), good)
 	require.Equal(t, http.StatusNoContent, res.status, "%s", res.body)
+
+	// The URL Herald gives with each send names the message; Twilio signs
+	// it with that query. A name moved to another message after signing is
+	// refused; one that names nothing Herald is sending, however odd, is
+	// only a name: the report is taken like any other, at once.
+	signedFor := func(path string) func(url.Values) string {
+		return func(f url.Values) string { return twilio.Sign(testToken, "http://herald.test"+path, f) }
+	}
+	moved := b.postStatusTo("/webhooks/twilio/status?message_id=msg_b", statusForm("SM2", "delivered"),
+		signedFor("/webhooks/twilio/status?message_id=msg_a"))
+	require.Equal(t, http.StatusForbidden, moved.status, "%s", moved.body)
+	require.Equal(t, "invalid_signature", moved.errorCode(t))
+	for _, name := range []string{"msg_unknown", "", "%2E%2E%2Fmsg", strings.Repeat("m", 2000), "msg_a&message_id=msg_b"} {
+		path := "/webhooks/twilio/status?message_id=" + name
+		start := time.Now()
+		res := b.postStatusTo(path, statusForm("SM3", "delivered"), signedFor(path))
+		require.Equal(t, http.StatusNoContent, res.status, "%q: %s", name, res.body)
+		require.Less(t, time.Since(start), time.Second, "%q: a report naming no message being sent does not wait", name)
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,6 +83,21 @@ func New(cfg Config, d *db.DB, messages *message.Service, accounts Accounts, p p
 	cfg.defaults()
 	return &Dispatcher{cfg: cfg, db: d, messages: messages, accounts: accounts, provider: p, clock: c, log: log,
 		inFlight: make(chan struct{}, cfg.InFlight), workers: map[string]*worker{}}
+}
+
+// statusCallback is the URL the carrier reports a message's statuses to:
+// the configured one, naming the message, so that a report which outruns
+// the send's result can wait for it (message.Service.Expect).
+func (d *Dispatcher) statusCallback(messageID string) string {
+	cb := d.cfg.StatusCallback
+	if cb == "" {
+		return ""
+	}
+	sep := "?"
+	if strings.Contains(cb, "?") {
+		sep = "&"
+	}
+	return cb + sep + message.CallbackParam + "=" + url.QueryEscape(messageID)
 }
 
 // Wake tells a number's worker that messages wait, if this process runs it.

@@ -27,17 +27,24 @@ import (
 )
 
 // carrier accepts every message and remembers where each went, in the
-// order the requests reached it; each answer takes delay.
+// order the requests reached it, and the status callback it was given;
+// each answer takes delay, after onSend (when set) has run.
 type carrier struct {
-	delay time.Duration
-	mu    sync.Mutex
-	sent  []string
+	delay     time.Duration
+	onSend    func(m provider.Message)
+	mu        sync.Mutex
+	sent      []string
+	callbacks []string
 }
 
 func (c *carrier) Send(_ context.Context, m provider.Message) (provider.Result, error) {
 	c.mu.Lock()
 	c.sent = append(c.sent, m.ID)
+	c.callbacks = append(c.callbacks, m.StatusCallback)
 	c.mu.Unlock()
+	if c.onSend != nil {
+		c.onSend(m)
+	}
 	time.Sleep(c.delay)
 	return provider.Result{CarrierID: "SM" + m.ID, Status: "queued"}, nil
 }

@@ -296,8 +296,9 @@ func (w *worker) sendOne(ctx context.Context, m *message.Message, creds provider
 	// it off could leave the carrier holding a message Herald resends.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	w.d.messages.Expect(m.ID)
 	res, err := w.d.provider.Send(ctx, provider.Message{ID: m.ID, To: m.To, From: m.From, Body: m.Body,
-		StatusCallback: w.d.cfg.StatusCallback, Credentials: creds})
+		StatusCallback: w.d.statusCallback(m.ID), Credentials: creds})
 	if err == nil {
 		return message.Outcome{Message: m, Status: message.Sent, Carrier: "twilio", CarrierID: res.CarrierID}
 	}
