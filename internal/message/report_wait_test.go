@@ -1,8 +1,6 @@
 package message_test
 
 import (
-	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,17 +20,7 @@ func TestReportsNamingTheirMessageWaitForItsResult(t *testing.T) {
 	t.Parallel()
 	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
 		b := setup(t, d, 100)
-		ctx, cancel := context.WithCancel(b.ctx)
-		defer cancel()
-		g := db.NewGroup(ctx, d, 2*time.Millisecond, 64)
-		b.svc.SetGroups(message.Groups{Accept: g, Dispatch: g, Reports: g})
-		var mu sync.Mutex
-		var announced []message.Status
-		b.svc.OnOutcome = func(_ context.Context, m *message.Message) {
-			mu.Lock()
-			defer mu.Unlock()
-			announced = append(announced, m.Status)
-		}
+		announced := b.inGroup(t, d, 2*time.Millisecond)
 
 		m := b.send(t)
 		claimed, err := b.svc.Claim(b.ctx, *m.NumberID, 1, time.Minute)
@@ -77,16 +65,8 @@ func TestReportsNamingTheirMessageWaitForItsResult(t *testing.T) {
 		got, err := b.svc.Get(b.ctx, b.acct.ID, m.ID)
 		require.NoError(t, err)
 		require.Equal(t, message.Delivered, got.Status)
-		var history []message.Status
-		for _, e := range got.History {
-			history = append(history, e.Status)
-		}
-		require.Equal(t, []message.Status{message.Queued, message.Sending, message.Sent, message.Delivered}, history)
-		mu.Lock()
-		require.Equal(t, []message.Status{message.Delivered}, announced, "announced once")
-		mu.Unlock()
-		var parked int
-		require.NoError(t, d.Read().QueryRowContext(b.ctx, `SELECT count(*) FROM pending_statuses`).Scan(&parked))
-		require.Zero(t, parked)
+		require.Equal(t, []message.Status{message.Queued, message.Sending, message.Sent, message.Delivered}, statuses(got))
+		require.Equal(t, []message.Status{message.Delivered}, announced.of(m.ID), "announced once")
+		require.Zero(t, parked(t, b, d))
 	})
 }

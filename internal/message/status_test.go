@@ -1,7 +1,6 @@
 package message_test
 
 import (
-	"context"
 	"sync"
 	"testing"
 	"time"
@@ -21,17 +20,7 @@ func TestCarrierReportsTogether(t *testing.T) {
 	t.Parallel()
 	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
 		b := setup(t, d, 100)
-		ctx, cancel := context.WithCancel(b.ctx)
-		defer cancel()
-		g := db.NewGroup(ctx, d, 30*time.Millisecond, 64)
-		b.svc.SetGroups(message.Groups{Accept: g, Dispatch: g, Reports: g})
-		var mu sync.Mutex
-		announced := map[string][]message.Status{}
-		b.svc.OnOutcome = func(_ context.Context, m *message.Message) {
-			mu.Lock()
-			defer mu.Unlock()
-			announced[m.ID] = append(announced[m.ID], m.Status)
-		}
+		announced := b.inGroup(t, d, 30*time.Millisecond)
 
 		first, second, late := b.send(t), b.send(t), b.send(t)
 		claimed, err := b.svc.Claim(b.ctx, *first.NumberID, 10, time.Minute)
@@ -82,17 +71,9 @@ func TestCarrierReportsTogether(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, w.status, got.Status, id)
 			require.Equal(t, w.code, got.ErrorCode, id)
-			var history []message.Status
-			for _, e := range got.History {
-				history = append(history, e.Status)
-			}
-			require.Equal(t, w.history, history, id)
-			mu.Lock()
-			require.Equal(t, []message.Status{w.status}, announced[id], "announced once, with its outcome")
-			mu.Unlock()
+			require.Equal(t, w.history, statuses(got), id)
+			require.Equal(t, []message.Status{w.status}, announced.of(id), "announced once, with its outcome")
 		}
-		var parked int
-		require.NoError(t, d.Read().QueryRowContext(b.ctx, `SELECT count(*) FROM pending_statuses`).Scan(&parked))
-		require.Equal(t, 1, parked, "only the report for a message Herald never sent waits")
+		require.Equal(t, 1, parked(t, b, d), "only the report for a message Herald never sent waits")
 	})
 }

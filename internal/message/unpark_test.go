@@ -1,7 +1,6 @@
 package message_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -21,14 +20,7 @@ func TestParkedReportsAreTakenByEitherSecondPass(t *testing.T) {
 	t.Parallel()
 	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
 		b := setup(t, d, 100)
-		ctx, cancel := context.WithCancel(b.ctx)
-		defer cancel()
-		g := db.NewGroup(ctx, d, 2*time.Millisecond, 64)
-		b.svc.SetGroups(message.Groups{Accept: g, Dispatch: g, Reports: g})
-		announced := map[string][]message.Status{}
-		b.svc.OnOutcome = func(_ context.Context, m *message.Message) {
-			announced[m.ID] = append(announced[m.ID], m.Status)
-		}
+		announced := b.inGroup(t, d, 2*time.Millisecond)
 
 		passes := map[string]func(m *message.Message) error{
 			"SM-unpark": func(m *message.Message) error { return message.Unpark(b.svc, b.ctx, b.acct.ID, *m.CarrierID) },
@@ -54,15 +46,9 @@ func TestParkedReportsAreTakenByEitherSecondPass(t *testing.T) {
 			got, err := b.svc.Get(b.ctx, b.acct.ID, m.ID)
 			require.NoError(t, err)
 			require.Equal(t, message.Delivered, got.Status, carrierID)
-			var history []message.Status
-			for _, e := range got.History {
-				history = append(history, e.Status)
-			}
-			require.Equal(t, []message.Status{message.Queued, message.Sending, message.Sent, message.Delivered}, history, carrierID)
-			require.Equal(t, []message.Status{message.Delivered}, announced[m.ID], "%s: announced once", carrierID)
+			require.Equal(t, []message.Status{message.Queued, message.Sending, message.Sent, message.Delivered}, statuses(got), carrierID)
+			require.Equal(t, []message.Status{message.Delivered}, announced.of(m.ID), "%s: announced once", carrierID)
 		}
-		var parked int
-		require.NoError(t, d.Read().QueryRowContext(b.ctx, `SELECT count(*) FROM pending_statuses`).Scan(&parked))
-		require.Zero(t, parked)
+		require.Zero(t, parked(t, b, d))
 	})
 }
