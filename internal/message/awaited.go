@@ -68,10 +68,3 @@ func (a *awaited) wait(ctx context.Context, messageID string) {
 	case <-ctx.Done():
 	}
 }
-
-// len is how many messages are being sent.
-func (a *awaited) len() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.pending)
-}

@@ -8,6 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// len is how many messages are being sent.
+func (a *awaited) len() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.pending)
+}
+
 // waitReturns runs a.wait(ctx, id) and says whether it returned within d.
 func waitReturns(ctx context.Context, a *awaited, id string, d time.Duration) bool {
 	done := make(chan struct{})
