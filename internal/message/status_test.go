@@ -1,6 +1,7 @@
 package message_test
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -76,4 +77,154 @@ func TestCarrierReportsTogether(t *testing.T) {
 		}
 		require.Equal(t, 1, parked(t, b, d), "only the report for a message Herald never sent waits")
 	})
+}
+
+// A report parked by a transaction that committed after the send result
+// took what was parked is applied by one of the two second passes: the
+// report's own unpark, or the send's sweep. Each runs in the reports'
+// group commit and leaves the message delivered, its history whole, the
+// report gone from the parking and the outcome announced once.
+func TestParkedReportsAreTakenByEitherSecondPass(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setup(t, d, 100)
+		announced := b.inGroup(t, d, 2*time.Millisecond)
+
+		passes := map[string]func(m *message.Message) error{
+			"SM-unpark": func(m *message.Message) error { return message.Unpark(b.svc, b.ctx, b.acct.ID, *m.CarrierID) },
+			"SM-sweep":  func(m *message.Message) error { return message.SweepPending(b.svc, b.ctx, []*message.Message{m}) },
+		}
+		for carrierID, pass := range passes {
+			m := b.send(t)
+			claimed, err := b.svc.Claim(b.ctx, *m.NumberID, 1, time.Minute)
+			require.NoError(t, err)
+			require.Len(t, claimed, 1)
+			require.NoError(t, b.svc.Record(b.ctx, b.acct, []message.Outcome{
+				{Message: claimed[0], Status: message.Sent, Carrier: "twilio", CarrierID: carrierID}}))
+			// Parked after the result's own look at the parking.
+			_, err = d.Write().ExecContext(b.ctx, `INSERT INTO pending_statuses (carrier_id, account_id, status, error_code, received_at)
+				VALUES ($1, $2, 'delivered', '', $3)`, carrierID, b.acct.ID, b.clock.Now())
+			require.NoError(t, err)
+
+			sent, err := b.svc.Get(b.ctx, b.acct.ID, m.ID)
+			require.NoError(t, err)
+			require.NoError(t, pass(sent), carrierID)
+			require.NoError(t, pass(sent), "%s: a second run finds nothing left", carrierID)
+
+			got, err := b.svc.Get(b.ctx, b.acct.ID, m.ID)
+			require.NoError(t, err)
+			require.Equal(t, message.Delivered, got.Status, carrierID)
+			require.Equal(t, []message.Status{message.Queued, message.Sending, message.Sent, message.Delivered}, statuses(got), carrierID)
+			require.Equal(t, []message.Status{message.Delivered}, announced.of(m.ID), "%s: announced once", carrierID)
+		}
+		require.Zero(t, parked(t, b, d))
+	})
+}
+
+// Reports that name their message and arrive while its send's result is
+// still to be written wait for that write, then apply: the carrier's
+// callbacks often beat the result to the database. When each report
+// returns, the message has already moved; nothing is parked; the history
+// is whole and the outcome announced once.
+func TestReportsNamingTheirMessageWaitForItsResult(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setup(t, d, 100)
+		announced := b.inGroup(t, d, 2*time.Millisecond)
+
+		m := b.send(t)
+		claimed, err := b.svc.Claim(b.ctx, *m.NumberID, 1, time.Minute)
+		require.NoError(t, err)
+		require.Len(t, claimed, 1)
+		b.svc.Expect(m.ID)
+
+		reports := []message.CarrierStatus{
+			{CarrierID: "SM-early", Status: "sent", Token: "t-sent", MessageID: m.ID},
+			{CarrierID: "SM-early", Status: "delivered", Token: "t-delivered", MessageID: m.ID},
+		}
+		seen := make(chan message.Status, len(reports)) // the message's status when each report returned
+		for _, r := range reports {
+			go func() {
+				if err := b.svc.ApplyCarrierStatus(b.ctx, b.acct.ID, r); err != nil {
+					t.Error(err)
+				}
+				got, err := b.svc.Get(b.ctx, b.acct.ID, m.ID)
+				if err != nil {
+					t.Error(err)
+				}
+				seen <- got.Status
+			}()
+		}
+		select {
+		case s := <-seen:
+			t.Fatalf("a report returned before its send's result was written, with the message %s", s)
+		case <-time.After(100 * time.Millisecond):
+		}
+
+		require.NoError(t, b.svc.Record(b.ctx, b.acct, []message.Outcome{
+			{Message: claimed[0], Status: message.Sent, Carrier: "twilio", CarrierID: "SM-early"}}))
+		for range reports {
+			select {
+			case s := <-seen:
+				require.Contains(t, []message.Status{message.Sent, message.Delivered}, s)
+			case <-time.After(10 * time.Second):
+				t.Fatal("a report still waits after its send's result was written")
+			}
+		}
+
+		got, err := b.svc.Get(b.ctx, b.acct.ID, m.ID)
+		require.NoError(t, err)
+		require.Equal(t, message.Delivered, got.Status)
+		require.Equal(t, []message.Status{message.Queued, message.Sending, message.Sent, message.Delivered}, statuses(got))
+		require.Equal(t, []message.Status{message.Delivered}, announced.of(m.ID), "announced once")
+		require.Zero(t, parked(t, b, d))
+	})
+}
+
+// announcements records the outcomes the service announces, by message.
+type announcements struct {
+	mu   sync.Mutex
+	byID map[string][]message.Status
+}
+
+func (a *announcements) of(id string) []message.Status {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.byID[id]
+}
+
+// inGroup makes the service commit all its work in one group with the
+// given window, as SQLite's writer does, and records what it announces.
+func (b *testBundle) inGroup(t *testing.T, d *db.DB, window time.Duration) *announcements {
+	ctx, cancel := context.WithCancel(b.ctx)
+	t.Cleanup(cancel)
+	g := db.NewGroup(ctx, d, window, 64)
+	b.svc.SetGroups(message.Groups{Accept: g, Dispatch: g, Reports: g})
+	a := &announcements{byID: map[string][]message.Status{}}
+	b.svc.OnOutcome = func(_ context.Context, m *message.Message) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.byID[m.ID] = append(a.byID[m.ID], m.Status)
+	}
+	return a
+}
+
+// statuses is a message's history as the statuses it went through.
+func statuses(m *message.Message) []message.Status {
+	var out []message.Status
+	for _, e := range m.History {
+		out = append(out, e.Status)
+	}
+	return out
+}
+
+// parked is how many carrier reports wait in the parking for their
+// messages' send results.
+func parked(t *testing.T, b *testBundle, d *db.DB) int {
+	t.Helper()
+	var n int
+	if err := d.Read().QueryRowContext(b.ctx, `SELECT count(*) FROM pending_statuses`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
