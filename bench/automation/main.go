@@ -71,8 +71,8 @@ type result struct {
 	Handed       int     `json:"handed"`
 	// CallbacksLeft is how many of the messages handed over still had
 	// status callbacks to come when the timed part ended: work the
-	// simulator's callback workers (-sim-workers) leave for after
-	// it. SettledS is from the start to the moment Herald had taken every
+	// simulator's callback workers (-sim-workers) leave for after it.
+	// SettledS is from the start to the moment Herald had taken every
 	// callback.
 	CallbacksLeft int     `json:"callbacks_left"`
 	SettledS      float64 `json:"settled_s"`
@@ -156,8 +156,9 @@ func run(o options) (*result, error) {
 		err = benchkit.WriteHeapProfile(o.memProfile)
 	}
 	fmt.Fprintf(os.Stderr, "%s %s, n %d: events %.0f/s; created in %.2f s; handed %d at %.0f messages/s (%.2f s); "+
-		"callbacks left %d, all taken at %.2f s; fire delay %.2f s; peak RSS %.0f MB, heap %.0f MB\n", o.engine, o.scenario, o.n, res.EventsPerS, res.CreatedS,
-		res.Handed, res.MessagesPerS, res.HandedS, res.CallbacksLeft, res.SettledS, res.FireDelayS, res.PeakRSSMB, res.PeakHeapMB)
+		"callbacks left %d, all taken at %.2f s; fire delay %.2f s; peak RSS %.0f MB, heap %.0f MB\n",
+		o.engine, o.scenario, o.n, res.EventsPerS, res.CreatedS, res.Handed, res.MessagesPerS, res.HandedS,
+		res.CallbacksLeft, res.SettledS, res.FireDelayS, res.PeakRSSMB, res.PeakHeapMB)
 	return res, err
 }
 
