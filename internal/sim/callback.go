@@ -31,16 +31,15 @@ type step struct {
 // order, each posted only after the one before it was answered or given up,
 // so callbacks arrive in the order planned.
 type job struct {
-	msg        *Received // the stored message; its status moves as steps are reported
-	acct       account
-	url        string // the callback URL, without user info: what is requested and signed
-	user, pass string // Basic credentials the URL carried, as Twilio allows
-	service    string
-	steps      []step
-	next       int
-	attempt    int
-	due        time.Time
-	seq        uint64 // orders jobs due at the same instant
+	msg     *Received // the stored message; its status moves as steps are reported
+	acct    account
+	cb      callbackURL
+	service string
+	steps   []step
+	next    int
+	attempt int
+	due     time.Time
+	seq     uint64 // orders jobs due at the same instant
 }
 
 // plan draws a message's outcome from the mix and lists its callbacks. A
@@ -68,7 +67,8 @@ func (s *Sim) errorCode() string {
 // keeps steps, which plan made for it. A job waits for every callback
 // before it, and when Herald answers callbacks more slowly than it sends,
 // tens of thousands wait: so a job holds little (its tokens are made when
-// posted, its URL is parsed once for all jobs that share it).
+// posted, and the part of its URL before the query is shared with every
+// job whose URL has the same).
 func newJob(m *Received, acct account, req sendRequest, steps []step, cfg Config, urls *callbackURLs) *job {
 	if cfg.ShuffleCallbacks {
 		slices.Reverse(steps)
@@ -85,8 +85,7 @@ func newJob(m *Received, acct account, req sendRequest, steps []step, cfg Config
 		}
 		steps = doubled
 	}
-	cb := urls.parse(req.callback)
-	return &job{msg: m, acct: acct, url: cb.url, user: cb.user, pass: cb.pass, service: req.service, steps: steps}
+	return &job{msg: m, acct: acct, cb: urls.parse(req.callback), service: req.service, steps: steps}
 }
 
 // idempotencyToken names one planned callback of a message, in Twilio's
@@ -97,39 +96,49 @@ func idempotencyToken(sid string, n int) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// callbackURL is a status callback URL split for posting: Basic
-// credentials in it are sent as a header and left out of what is signed.
-type callbackURL struct{ url, user, pass string }
-
-// callbackURLs remembers the last callback URL with credentials parsed: a
-// sender that puts them in the URL usually gives the same one with every
-// message. A URL without credentials is posted to as given, unparsed, so
-// one that differs for every message (Herald's names the message) costs
-// nothing.
-type callbackURLs struct {
-	mu   sync.Mutex
-	raw  string
-	last callbackURL
+// callbackURL is a status callback URL split for posting: the part before
+// the query, shared, and the message's own query. Basic credentials in the
+// URL are sent as a header and left out of what is requested and signed.
+type callbackURL struct {
+	base  *callbackBase
+	query string // from the '?' on; empty when the URL has none
 }
 
+type callbackBase struct {
+	raw        string // as the sender gave it, credentials and all
+	url        string // without credentials
+	user, pass string
+}
+
+// String is the URL that is requested and signed.
+func (c callbackURL) String() string { return c.base.url + c.query }
+
+// callbackURLs remembers the part before the query of the last callback URL
+// it split. A sender usually gives the same one with every message and
+// differs, if at all, in the query (Herald's names the message there), so
+// the part is parsed once and its copy shared by every job that has it.
+type callbackURLs struct{ last atomic.Pointer[callbackBase] }
+
 func (c *callbackURLs) parse(raw string) callbackURL {
-	if !strings.Contains(raw, "@") {
-		return callbackURL{url: raw}
+	base, query := raw, ""
+	if i := strings.IndexByte(raw, '?'); i >= 0 {
+		base, query = raw[:i], strings.Clone(raw[i:])
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if raw == c.raw && raw != "" {
-		return c.last
+	if b := c.last.Load(); b != nil && b.raw == base {
+		return callbackURL{base: b, query: query}
 	}
-	cb := callbackURL{url: raw}
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		cb.user = u.User.Username()
-		cb.pass, _ = u.User.Password()
-		u.User = nil
-		cb.url = u.String()
+	b := &callbackBase{raw: strings.Clone(base)}
+	b.url = b.raw
+	if strings.Contains(base, "@") {
+		if u, err := url.Parse(b.raw); err == nil && u.User != nil {
+			b.user = u.User.Username()
+			b.pass, _ = u.User.Password()
+			u.User = nil
+			b.url = u.String()
+		}
 	}
-	c.raw, c.last = raw, cb
-	return cb
+	c.last.Store(b)
+	return callbackURL{base: b, query: query}
 }
 
 // dispatcher posts status callbacks from a fixed pool of workers. Jobs wait
@@ -300,16 +309,17 @@ func (d *dispatcher) post(j *job, st step) error {
 	if st.status == "delivered" || st.status == "undelivered" {
 		form.Set("RawDlrDoneDate", d.now().UTC().Format("0601021504"))
 	}
-	req, err := http.NewRequestWithContext(d.ctx, http.MethodPost, j.url, strings.NewReader(form.Encode()))
+	target := j.cb.String()
+	req, err := http.NewRequestWithContext(d.ctx, http.MethodPost, target, strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "TwilioProxy/1.1")
-	req.Header.Set(twilio.SignatureHeader, twilio.Sign(j.acct.token, j.url, form))
+	req.Header.Set(twilio.SignatureHeader, twilio.Sign(j.acct.token, target, form))
 	req.Header.Set("I-Twilio-Idempotency-Token", idempotencyToken(j.msg.SID, st.n))
-	if j.user != "" {
-		req.SetBasicAuth(j.user, j.pass)
+	if b := j.cb.base; b.user != "" {
+		req.SetBasicAuth(b.user, b.pass)
 	}
 	resp, err := d.http.Do(req)
 	if err != nil {

@@ -241,6 +241,42 @@ func TestCallbackURLCredentials(t *testing.T) {
 	require.Equal(t, "s3cret", c.pass)
 }
 
+// Each message's callbacks go to its own URL, query and all, while URLs
+// that differ only in their query share what comes before it: those of one
+// sender alternating with another's, with and without credentials.
+func TestCallbacksGoToEachMessagesOwnURL(t *testing.T) {
+	t.Parallel()
+	b := setup(t, sim.Config{})
+
+	type want struct{ uri, user string }
+	wants := map[string]want{}
+	for i, tc := range []struct{ query, user string }{
+		{"?message_id=msg_a", ""},
+		{"?message_id=msg_b", ""},
+		{"?message_id=msg_c&x=%2F", "herald"},
+		{"?message_id=msg_d&x=%2F", "herald"},
+		{"", ""},
+		{"?message_id=msg_f", ""},
+	} {
+		m := b.message()
+		m.StatusCallback = b.callbacks.URL + "/webhooks/twilio/status" + tc.query
+		if tc.user != "" {
+			m.StatusCallback = strings.Replace(m.StatusCallback, "http://", "http://"+tc.user+":s3cret@", 1)
+		}
+		res := b.send(t, m)
+		wants[res.CarrierID] = want{"/webhooks/twilio/status" + tc.query, tc.user}
+		require.Len(t, wants, i+1)
+	}
+	for range 2 * len(wants) {
+		c := b.callbacks.next(t)
+		w := wants[c.form.Get("MessageSid")]
+		require.True(t, c.validSig, "signed over %s", c.uri)
+		require.Equal(t, w.uri, c.uri)
+		require.Equal(t, w.user, c.user)
+	}
+	b.callbacks.none(t)
+}
+
 // Close returns promptly even with callbacks in flight, and twice is fine.
 func TestCloseStopsTheWorkers(t *testing.T) {
 	t.Parallel()

@@ -95,6 +95,7 @@ type callback struct {
 	idempotency string
 	validSig    bool // twilio.Validate accepted the signature
 	user, pass  string
+	uri         string // the path and query it was posted to
 }
 
 // receiver stands in for Herald's status-callback endpoint. It checks each
@@ -125,6 +126,7 @@ func newReceiver(t *testing.T, token string) *receiver {
 			idempotency: r.Header.Get("I-Twilio-Idempotency-Token"),
 			validSig:    twilio.Validate(token, full, r.PostForm, r.Header.Get(twilio.SignatureHeader)),
 			user:        user, pass: pass,
+			uri:         r.URL.RequestURI(),
 		}
 	}))
 	t.Cleanup(rc.Close)

@@ -65,8 +65,9 @@ func (s *Sim) reply(ctx context.Context, from, to, body string) ([]Received, err
 		return nil, fmt.Errorf("sim: reply from %q: %w", from, ErrInvalidHandset)
 	}
 	s.mu.Lock()
-	acct, ok := s.st.senders[to]
+	snd, ok := s.st.senders[to]
 	s.mu.Unlock()
+	acct := snd.acct
 	if !ok {
 		return nil, fmt.Errorf("sim: reply to %q: %w", to, ErrUnknownSender)
 	}

@@ -118,14 +118,15 @@ func (s *Sim) authenticate(r *http.Request) (account, bool) {
 	if !seen {
 		s.acctMu.Lock()
 		if known, seen = s.accounts[sid]; !seen {
-			s.accounts[sid], known = token, token
+			known = account{sid: strings.Clone(sid), token: strings.Clone(token)}
+			s.accounts[known.sid] = known
 		}
 		s.acctMu.Unlock()
 	}
-	if subtle.ConstantTimeCompare([]byte(known), []byte(token)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(known.token), []byte(token)) != 1 {
 		return account{}, false
 	}
-	return account{sid: sid, token: token}, true
+	return known, true
 }
 
 // parseSend validates a send's form in the order Twilio does.
@@ -215,7 +216,7 @@ func (s *Sim) accept(acct account, req sendRequest, arrived time.Time) (*Receive
 	case f.landline:
 		return nil, nil, &apiError{http.StatusBadRequest, 21614, "'To' number is not a valid mobile number"}
 	}
-	s.st.senders[sender] = acct
+	m.From = s.st.sentFrom(sender, acct)
 	s.st.add(m)
 	s.accepted.Add(1)
 	snapshot := *m

@@ -125,8 +125,12 @@ type Sim struct {
 	accepted atomic.Int64 // messages taken since New or Reset
 	fail     failureState
 
-	acctMu   sync.RWMutex
-	accounts map[string]string // sub-account SID → the token first seen with it
+	acctMu sync.RWMutex
+	// accounts maps a sub-account SID to the account first seen with it.
+	// Its strings are copies: every message and callback job holds them,
+	// and a SID or token read from a request would keep that request's
+	// line and header alive with each of them.
+	accounts map[string]account
 
 	mu sync.Mutex
 	st store // guarded by mu
@@ -145,7 +149,7 @@ func New(cfg Config) *Sim {
 		log:       cfg.Logger,
 		http:      cfg.HTTPClient,
 		rng:       mrand.New(mrand.NewPCG(uint64(cfg.Seed), uint64(cfg.Seed)^0x9e3779b97f4a7c15)),
-		accounts:  make(map[string]string),
+		accounts:  make(map[string]account),
 		st:        newStore(cfg.InboxPerHandset, cfg.InboxTotal),
 		ownClient: own,
 	}

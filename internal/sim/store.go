@@ -2,6 +2,7 @@ package sim
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/heraldsms/herald/internal/provider/twilio"
@@ -76,7 +77,14 @@ type store struct {
 	all               fifo             // every kept message, oldest first
 	inboxes           map[string]*fifo // per handset; a handset with none kept has no entry
 	flags             map[string]flags
-	senders           map[string]account // sender number → the sub-account that last sent from it
+	senders           map[string]sender // by number
+}
+
+// sender is a number Herald sends from: the store's own copy of the number,
+// which its messages share, and the sub-account that last sent from it.
+type sender struct {
+	number string
+	acct   account
 }
 
 func newStore(perHandset, total int) store {
@@ -84,7 +92,7 @@ func newStore(perHandset, total int) store {
 		perHandset: perHandset, total: total,
 		inboxes: make(map[string]*fifo),
 		flags:   make(map[string]flags),
-		senders: make(map[string]account),
+		senders: make(map[string]sender),
 	}
 }
 
@@ -92,6 +100,18 @@ func (st *store) reset() {
 	st.all = fifo{}
 	st.inboxes = make(map[string]*fifo)
 	st.flags = make(map[string]flags)
+}
+
+// sentFrom records that acct sent from number and returns the store's copy
+// of the number, for the message to keep instead of its request's.
+func (st *store) sentFrom(number string, acct account) string {
+	s, ok := st.senders[number]
+	if !ok {
+		s.number = strings.Clone(number)
+	}
+	s.acct = acct
+	st.senders[s.number] = s
+	return s.number
 }
 
 func (st *store) setFlag(handset string, set func(*flags)) {
