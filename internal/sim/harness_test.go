@@ -125,7 +125,8 @@ func newReceiver(t *testing.T, token string) *receiver {
 			form:        r.PostForm,
 			idempotency: r.Header.Get("I-Twilio-Idempotency-Token"),
 			validSig:    twilio.Validate(token, full, r.PostForm, r.Header.Get(twilio.SignatureHeader)),
-			user:        user, pass: pass,
+			user:        user,
+			pass:        pass,
 			uri:         r.URL.RequestURI(),
 		}
 	}))
