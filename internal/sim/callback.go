@@ -104,6 +104,7 @@ type callbackURL struct {
 	query string // from the '?' on; empty when the URL has none
 }
 
+// callbackBase is the part of a callback URL before its query.
 type callbackBase struct {
 	raw        string // as the sender gave it, credentials and all
 	url        string // without credentials
