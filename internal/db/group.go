@@ -10,11 +10,12 @@ import (
 )
 
 // Group commits the work of concurrent callers together: it gathers what
-// arrives within a short window into one transaction, so a burst of small
-// writes pays for one commit (one fsync) instead of one each. Each caller's
-// work runs in a savepoint of its own, so one caller's failure rolls back
-// only its own writes; every caller returns after the shared commit, so
-// what it was told succeeded is durable.
+// is queued and what arrives within a short window (see gather) into one
+// transaction, so a burst of small writes pays for one commit (one fsync)
+// instead of one each. Each caller's work runs in a savepoint of its own,
+// so one caller's failure rolls back only its own writes; every caller
+// returns after the shared commit, so what it was told succeeded is
+// durable.
 type Group struct {
 	db     *DB
 	window time.Duration
@@ -42,7 +43,8 @@ const (
 )
 
 // NewGroup starts a group committer: work waits at most window for
-// company, and at most max pieces share a transaction. Stop it with ctx.
+// company, and only until its batch is as large as the one before; at most
+// max pieces share a transaction. Stop it with ctx.
 func NewGroup(ctx context.Context, d *DB, window time.Duration, max int) *Group {
 	g := &Group{db: d, window: window, max: max, jobs: make(chan *groupJob, max)}
 	go g.loop(ctx)
@@ -76,6 +78,7 @@ func (g *Group) submit(ctx context.Context, j *groupJob) error {
 }
 
 func (g *Group) loop(ctx context.Context) {
+	last := 0 // the size of the batch before
 	for {
 		var first *groupJob
 		select {
@@ -83,20 +86,44 @@ func (g *Group) loop(ctx context.Context) {
 			return
 		case first = <-g.jobs:
 		}
-		batch := []*groupJob{first}
-		timer := time.NewTimer(g.window)
-	gather:
-		for len(batch) < g.max {
-			select {
-			case j := <-g.jobs:
-				batch = append(batch, j)
-			case <-timer.C:
-				break gather
-			}
-		}
-		timer.Stop()
+		batch := g.gather(first, last)
+		last = len(batch)
 		g.run(batch)
 	}
+}
+
+// gather collects a batch behind first: what is queued already, then what
+// arrives within the window, until the batch is as large as the one before.
+// Callers that wait for their commit before sending more (a carrier's
+// callback workers, API clients) come back about as many as they were, so
+// waiting out the window for more only delays them; a batch that falls
+// short waits the window, and the next one expects only as many.
+func (g *Group) gather(first *groupJob, last int) []*groupJob {
+	batch := []*groupJob{first}
+	var window <-chan time.Time
+	for len(batch) < g.max {
+		select {
+		case j := <-g.jobs:
+			batch = append(batch, j)
+			continue
+		default:
+		}
+		if len(batch) >= last {
+			return batch
+		}
+		if window == nil {
+			t := time.NewTimer(g.window)
+			defer t.Stop()
+			window = t.C
+		}
+		select {
+		case j := <-g.jobs:
+			batch = append(batch, j)
+		case <-window:
+			return batch
+		}
+	}
+	return batch
 }
 
 // run executes a batch in one transaction. A plain job runs in a savepoint

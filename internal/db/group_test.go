@@ -175,3 +175,65 @@ func TestMergedWork(t *testing.T) {
 		require.Equal(t, 32, n)
 	})
 }
+
+// A batch closes as soon as it is as large as the batch before it, without
+// waiting out the window: callers that wait for their commit before sending
+// more come back about as many as they were. A batch that falls short waits
+// the window, and the next expects only as many as it had.
+func TestGroupBatchClosesAtTheSizeOfTheOneBefore(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t, db.SQLite)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const window = 2 * time.Second
+	g := db.NewGroup(ctx, d, window, 64)
+
+	// round runs n callers at once and returns how long the last took and
+	// how many transactions they shared.
+	round := func(n int) (time.Duration, int) {
+		start := time.Now()
+		var mu sync.Mutex
+		txs := map[*sql.Tx]bool{}
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				require.NoError(t, g.Do(ctx, func(tx *sql.Tx) error {
+					mu.Lock()
+					defer mu.Unlock()
+					txs[tx] = true
+					return nil
+				}))
+			})
+		}
+		wg.Wait()
+		return time.Since(start), len(txs)
+	}
+
+	took, _ := round(1)
+	require.Less(t, took, window/2, "the first batch has none before it to wait for")
+
+	// Eight callers queued behind a busy group make a batch of eight.
+	release := make(chan struct{})
+	busy := make(chan struct{})
+	go func() {
+		_ = g.Do(ctx, func(*sql.Tx) error { close(busy); <-release; return nil })
+	}()
+	<-busy
+	queued := make(chan time.Duration, 1)
+	go func() { took, _ := round(8); queued <- took }()
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	require.Less(t, <-queued, window/2)
+
+	took, txs := round(8)
+	require.Less(t, took, window/2, "eight after eight close the batch at once")
+	require.Equal(t, 1, txs, "the eight share one commit")
+
+	took, txs = round(3)
+	require.GreaterOrEqual(t, took, window, "three after eight wait the window for more")
+	require.Equal(t, 1, txs)
+
+	took, txs = round(3)
+	require.Less(t, took, window/2, "three after three do not wait")
+	require.Equal(t, 1, txs)
+}
