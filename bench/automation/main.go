@@ -129,6 +129,10 @@ type herald struct {
 	acct         string
 	template     string
 	automationID string
+	// handedOver is called once the simulator has taken every message,
+	// before the wait for their callbacks: it ends the CPU profile, so the
+	// profile is of the hand-over, not of the callbacks left after it.
+	handedOver func()
 }
 
 func run(o options) (*result, error) {
@@ -146,6 +150,7 @@ func run(o options) (*result, error) {
 		return nil, err
 	}
 	defer timed.Stop()
+	h.handedOver = timed.EndProfile
 	if o.scenario == "events" {
 		err = runEvents(ctx, h, o, res)
 	} else {
@@ -350,6 +355,7 @@ func waitHanded(ctx context.Context, h *herald, want int, deadline time.Time, re
 	for at.IsZero() {
 		if h.app.Sim.Accepted() >= want {
 			at = time.Now()
+			h.handedOver()
 			res.CallbacksLeft = h.app.Sim.Pending()
 			break
 		}

@@ -16,6 +16,7 @@ type Timed struct {
 	peakHeapMB   float64
 	stopSampling func()
 	profile      *os.File
+	profileOnce  sync.Once
 	stopOnce     sync.Once
 	rssMB        float64
 }
@@ -51,12 +52,21 @@ func (t *Timed) Stop() (rssMB, heapMB float64) {
 	t.stopOnce.Do(func() {
 		t.rssMB = PeakRSSMB()
 		t.stopSampling()
+		t.EndProfile()
+	})
+	return t.rssMB, t.peakHeapMB
+}
+
+// EndProfile ends the CPU profile before the timed part ends, for a run
+// whose measured work is over before what it waits for afterwards. It is
+// safe to call more than once, and Stop calls it.
+func (t *Timed) EndProfile() {
+	t.profileOnce.Do(func() {
 		if t.profile != nil {
 			pprof.StopCPUProfile()
 			t.profile.Close()
 		}
 	})
-	return t.rssMB, t.peakHeapMB
 }
 
 // Report prints a run's result as one JSON line on stdout (if the run got
