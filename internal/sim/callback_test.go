@@ -256,6 +256,7 @@ func TestCallbacksGoToEachMessagesOwnURL(t *testing.T) {
 		{"?message_id=msg_c&x=%2F", "herald"},
 		{"?message_id=msg_d&x=%2F", "herald"},
 		{"", ""},
+		{"?", ""},
 		{"?message_id=msg_f", ""},
 	} {
 		m := b.message()
