@@ -154,10 +154,7 @@ func marketingTimes(ctx context.Context, q db.Querier, accountID string, ids []s
 	for start := 0; start < len(ids); start += 1000 {
 		chunk := ids[start:min(start+1000, len(ids))]
 		args := append([]any{accountID, from, to}, anySlice(chunk)...)
-		rows, err := q.QueryContext(ctx, `SELECT contact_id, next_attempt_at FROM messages
-			WHERE account_id = $1 AND kind = 'marketing' AND contact_id IN (`+db.Placeholders(4, len(chunk))+`)
-			AND next_attempt_at > $2 AND next_attempt_at < $3
-			AND status NOT IN ('skipped', 'cancelled', 'limit_queued') AND (status <> 'failed' OR carrier_id IS NOT NULL)`, args...)
+		rows, err := q.QueryContext(ctx, marketingTimesQuery(len(chunk)), args...)
 		if err != nil {
 			return nil, fmt.Errorf("message: marketing times: %w", err)
 		}
@@ -177,6 +174,15 @@ func marketingTimes(ctx context.Context, q db.Querier, accountID string, ids []s
 		}
 	}
 	return out, nil
+}
+
+// marketingTimesQuery reads the times of the marketing messages of n
+// contacts between $2 and $3.
+func marketingTimesQuery(n int) string {
+	return `SELECT contact_id, next_attempt_at FROM messages
+		WHERE account_id = $1 AND kind = 'marketing' AND contact_id IN (` + db.Placeholders(4, n) + `)
+		AND next_attempt_at > $2 AND next_attempt_at < $3
+		AND status NOT IN ('skipped', 'cancelled', 'limit_queued') AND (status <> 'failed' OR carrier_id IS NOT NULL)`
 }
 
 func anySlice(ss []string) []any {
