@@ -54,10 +54,10 @@ func TestFrequencyCapReadsOnlyItsContacts(t *testing.T) {
 			check("with the statistics Herald gathers")
 		}
 		// PostgreSQL, with no statistics, takes the table for a few rows
-		// and reads the account's marketing messages (the index by
-		// account only, contacts filtered). Herald's Optimize analyses a
-		// table within 10 s of its growing by a tenth; until then the
-		// cap's re-check reads more than it needs.
+		// and reads the account's messages of the counted statuses (by
+		// messages_account_status, contacts filtered). Herald's Optimize
+		// analyses a table within 10 s of its growing by a tenth; until
+		// then the cap's re-check reads more than it needs.
 		_, err := d.Write().ExecContext(ctx, `ANALYZE`)
 		require.NoError(t, err)
 		check("with full statistics")
