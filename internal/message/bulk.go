@@ -151,7 +151,7 @@ func (s *Service) storeMany(ctx context.Context, a account.Account, msgs []*Mess
 			if mark, err = s.admit(ctx, tx, a, insert, now); err != nil {
 				return err
 			}
-			return insertMessages(ctx, tx, insert)
+			return insertMessages(ctx, s.db, tx, insert)
 		})
 		if db.IsUniqueViolation(err) && attempt < 3 {
 			continue

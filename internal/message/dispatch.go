@@ -46,7 +46,7 @@ func (s *Service) Claim(ctx context.Context, numberID string, n int, lease time.
 		for i, m := range out {
 			changes[i] = change{m.AccountID, m.ID, Sending, "", "", now}
 		}
-		return logChanges(ctx, tx, changes)
+		return logChanges(ctx, s.db, tx, changes)
 	})
 	return out, err
 }
@@ -176,7 +176,7 @@ func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outc
 		if err := release(ctx, tx, a, now, released); err != nil {
 			return err
 		}
-		if err := logChanges(ctx, tx, changes); err != nil {
+		if err := logChanges(ctx, s.db, tx, changes); err != nil {
 			return err
 		}
 		var err error
@@ -246,7 +246,7 @@ func (s *Service) RequeueExpired(ctx context.Context) (int, error) {
 		}
 		rows.Close()
 		n = len(changes)
-		return logChanges(ctx, tx, changes)
+		return logChanges(ctx, s.db, tx, changes)
 	})
 	return n, err
 }
@@ -296,7 +296,7 @@ func (s *Service) PromoteDue(ctx context.Context, numberID string) (int, time.Ti
 		}
 		rows.Close()
 		n = len(changes)
-		return logChanges(ctx, tx, changes)
+		return logChanges(ctx, s.db, tx, changes)
 	})
 	if err != nil {
 		return 0, time.Time{}, err

@@ -58,7 +58,7 @@ func (s *Service) admit(ctx context.Context, tx *sql.Tx, a account.Account, msgs
 			wanting = append(wanting, m)
 		}
 	}
-	mark, err := reserveMany(ctx, tx, s.db.Engine, a, wanting, now)
+	mark, err := reserveMany(ctx, s.db, tx, a, wanting, now)
 	if err != nil {
 		return 0, err
 	}

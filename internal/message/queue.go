@@ -134,7 +134,7 @@ func (s *Service) actOnQueue(ctx context.Context, accountID string, ids []string
 					return fmt.Errorf("message: queue usage: %w", err)
 				}
 			}
-			return logChanges(ctx, tx, changes)
+			return logChanges(ctx, s.db, tx, changes)
 		})
 		if err != nil {
 			return res, err

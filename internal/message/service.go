@@ -313,7 +313,7 @@ func (s *Service) admitAll(ctx context.Context, tx *sql.Tx, ins []*admission) ([
 		}
 		group[0].mark = mark
 	}
-	if err := insertMessages(ctx, tx, msgs); err != nil {
+	if err := insertMessages(ctx, s.db, tx, msgs); err != nil {
 		return nil, err
 	}
 	return make([]error, len(ins)), nil
@@ -324,7 +324,7 @@ func (s *Service) admitAll(ctx context.Context, tx *sql.Tx, ins []*admission) ([
 func (s *Service) storeUnreserved(ctx context.Context, m *Message) error {
 	now := s.clock.Now()
 	m.CreatedAt, m.UpdatedAt, m.NextAttempt = now, now, now
-	if err := s.db.InTx(ctx, func(tx *sql.Tx) error { return insertMessages(ctx, tx, []*Message{m}) }); err != nil {
+	if err := s.db.InTx(ctx, func(tx *sql.Tx) error { return insertMessages(ctx, s.db, tx, []*Message{m}) }); err != nil {
 		return err
 	}
 	s.afterStore(ctx, m.AccountID, []*Message{m}, 0)

@@ -95,7 +95,7 @@ func (s *Service) applyReports(ctx context.Context, tx *sql.Tx, reps []*report) 
 	for _, r := range reps {
 		r.moved, r.last, r.parked = nil, false, false
 	}
-	fresh, err := newTokens(ctx, tx, reps, now)
+	fresh, err := newTokens(ctx, s.db, tx, reps, now)
 	if err != nil {
 		return nil, err
 	}
@@ -133,17 +133,23 @@ func (s *Service) applyReports(ctx context.Context, tx *sql.Tx, reps []*report) 
 	if err := s.applyMoves(ctx, tx, moves, now); err != nil {
 		return nil, err
 	}
-	if err := db.InsertRows(ctx, tx, "pending_statuses",
-		[]string{"carrier_id", "account_id", "status", "error_code", "received_at"}, park, ""); err != nil {
+	if err := s.db.Insert(ctx, tx, "pending_statuses", pendingColumns, park, ""); err != nil {
 		return nil, err
 	}
 	return make([]error, len(reps)), nil
 }
 
+// pendingColumns park a report that came before its message's carrier id
+// was recorded.
+var pendingColumns = db.Cols("carrier_id text", "account_id text", "status text", "error_code text",
+	"received_at timestamptz")
+
+var tokenColumns = db.Cols("token text", "received_at timestamptz")
+
 // newTokens records the reports' idempotency tokens and returns the
 // reports seen for the first time: those without a token, and the first
 // report of each token not recorded before.
-func newTokens(ctx context.Context, tx *sql.Tx, reps []*report, now time.Time) ([]*report, error) {
+func newTokens(ctx context.Context, d *db.DB, tx *sql.Tx, reps []*report, now time.Time) ([]*report, error) {
 	var rows [][]any
 	first := map[string]bool{}
 	for _, r := range reps {
@@ -153,7 +159,7 @@ func newTokens(ctx context.Context, tx *sql.Tx, reps []*report, now time.Time) (
 		}
 	}
 	recorded := map[string]bool{}
-	err := db.InsertRowsReturning(ctx, tx, "carrier_callbacks", []string{"token", "received_at"}, rows,
+	err := d.InsertReturning(ctx, tx, "carrier_callbacks", tokenColumns, rows,
 		"ON CONFLICT (token) DO NOTHING RETURNING token", func(rows *sql.Rows) error {
 			var token string
 			if err := rows.Scan(&token); err != nil {
@@ -284,7 +290,7 @@ func (s *Service) applyMoves(ctx context.Context, tx *sql.Tx, moves []move, now 
 			mv.reports[len(mv.reports)-1].last = true
 		}
 	}
-	return logChanges(ctx, tx, changes)
+	return logChanges(ctx, s.db, tx, changes)
 }
 
 // unpark applies a parked status if the send's result was written in the

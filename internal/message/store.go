@@ -15,16 +15,19 @@ const messageColumns = `id, account_id, program_id, contact_id, number_id, to_ph
 template_id, version_id, automation_id, step, event_id, dedupe_key, body, encoding, segments, status,
 reason, error_code, carrier, carrier_id, attempts, next_attempt_at, reserved, created_at, updated_at`
 
-var insertColumns = []string{"id", "account_id", "program_id", "contact_id", "number_id", "to_phone", "from_phone",
-	"kind", "priority", "template_id", "version_id", "automation_id", "step", "event_id", "dedupe_key", "body",
-	"encoding", "segments", "status", "reason", "error_code", "carrier", "carrier_id", "attempts",
-	"next_attempt_at", "reserved", "created_at", "updated_at"}
+var insertColumns = db.Cols("id text", "account_id text", "program_id text", "contact_id text", "number_id text",
+	"to_phone text", "from_phone text", "kind text", "priority integer", "template_id text", "version_id text",
+	"automation_id text", "step integer", "event_id text", "dedupe_key text", "body text", "encoding text",
+	"segments integer", "status text", "reason text", "error_code text", "carrier text", "carrier_id text",
+	"attempts integer", "next_attempt_at timestamptz", "reserved boolean", "created_at timestamptz",
+	"updated_at timestamptz")
 
-var eventColumns = []string{"account_id", "message_id", "status", "reason", "error_code", "occurred_at"}
+var eventColumns = db.Cols("account_id text", "message_id text", "status text", "reason text", "error_code text",
+	"occurred_at timestamptz")
 
 // firstColumns write a message's first log entry, marked as its creation:
 // on SQLite the metrics fold counts messages made from these entries.
-var firstColumns = append(slices.Clone(eventColumns), "created")
+var firstColumns = append(slices.Clone(eventColumns), db.Column{Name: "created", Type: "boolean"})
 
 func (m *Message) values() []any {
 	return []any{m.ID, m.AccountID, m.ProgramID, m.ContactID, m.NumberID, m.To, m.From, string(m.Kind),
@@ -83,26 +86,26 @@ func (c change) values() []any {
 }
 
 // logChanges appends status changes to the transaction log.
-func logChanges(ctx context.Context, q db.Querier, changes []change) error {
+func logChanges(ctx context.Context, d *db.DB, q db.Querier, changes []change) error {
 	rows := make([][]any, len(changes))
 	for i, c := range changes {
 		rows[i] = c.values()
 	}
-	return db.InsertRows(ctx, q, "message_events", eventColumns, rows, "")
+	return d.Insert(ctx, q, "message_events", eventColumns, rows, "")
 }
 
 // insertMessages writes new messages and their first log entries.
-func insertMessages(ctx context.Context, q db.Querier, msgs []*Message) error {
+func insertMessages(ctx context.Context, d *db.DB, q db.Querier, msgs []*Message) error {
 	rows := make([][]any, len(msgs))
 	first := make([][]any, len(msgs))
 	for i, m := range msgs {
 		rows[i] = m.values()
 		first[i] = append(change{m.AccountID, m.ID, m.Status, m.Reason, m.ErrorCode, m.CreatedAt}.values(), true)
 	}
-	if err := db.InsertRows(ctx, q, "messages", insertColumns, rows, ""); err != nil {
+	if err := d.Insert(ctx, q, "messages", insertColumns, rows, ""); err != nil {
 		return err
 	}
-	return db.InsertRows(ctx, q, "message_events", firstColumns, first, "")
+	return d.Insert(ctx, q, "message_events", firstColumns, first, "")
 }
 
 func getMessage(ctx context.Context, q db.Querier, accountID, messageID string) (*Message, error) {

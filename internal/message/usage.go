@@ -37,7 +37,7 @@ func monthOf(a account.Account, t time.Time) string {
 // marketing message still waiting to be sent (which moves to the limit
 // queue). Each message leaves queued with its reservation, or limit_queued.
 // It returns the usage mark the reservations crossed (0 if none).
-func reserveMany(ctx context.Context, tx *sql.Tx, engine db.Engine, a account.Account, msgs []*Message, now time.Time) (int, error) {
+func reserveMany(ctx context.Context, d *db.DB, tx *sql.Tx, a account.Account, msgs []*Message, now time.Time) (int, error) {
 	if len(msgs) == 0 {
 		return 0, nil
 	}
@@ -47,7 +47,7 @@ func reserveMany(ctx context.Context, tx *sql.Tx, engine db.Engine, a account.Ac
 		return 0, fmt.Errorf("message: usage: %w", err)
 	}
 	lock := ""
-	if engine == db.Postgres {
+	if d.Engine == db.Postgres {
 		lock = " FOR UPDATE" // concurrent writers take the allowance one after another
 	}
 	var used int64
@@ -65,7 +65,7 @@ func reserveMany(ctx context.Context, tx *sql.Tx, engine db.Engine, a account.Ac
 			m.Status, m.Reserved = Queued, true
 			granted++
 		case m.Kind != Marketing:
-			bumped, err := bumpMarketing(ctx, tx, a.ID, now)
+			bumped, err := bumpMarketing(ctx, d, tx, a.ID, now)
 			if err != nil {
 				return 0, err
 			}
@@ -87,7 +87,7 @@ func reserveMany(ctx context.Context, tx *sql.Tx, engine db.Engine, a account.Ac
 // bumpMarketing moves the newest waiting marketing message of an account
 // (queued, or scheduled for its window) to the limit queue and hands its
 // reservation over.
-func bumpMarketing(ctx context.Context, tx *sql.Tx, accountID string, now time.Time) (string, error) {
+func bumpMarketing(ctx context.Context, d *db.DB, tx *sql.Tx, accountID string, now time.Time) (string, error) {
 	var id string
 	err := tx.QueryRowContext(ctx, `UPDATE messages SET status = 'limit_queued', reserved = $3, updated_at = $2
 		WHERE id = (SELECT id FROM messages WHERE account_id = $1 AND status IN ('queued', 'scheduled')
@@ -99,7 +99,7 @@ func bumpMarketing(ctx context.Context, tx *sql.Tx, accountID string, now time.T
 	if err != nil {
 		return "", fmt.Errorf("message: bump marketing: %w", err)
 	}
-	return id, logChanges(ctx, tx, []change{{accountID, id, LimitQueued, "transactional_priority", "", now}})
+	return id, logChanges(ctx, d, tx, []change{{accountID, id, LimitQueued, "transactional_priority", "", now}})
 }
 
 // crossMark records the highest usage mark reached, once per month, and

@@ -1,0 +1,148 @@
+package db_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldsms/herald/internal/clock"
+	"github.com/heraldsms/herald/internal/db"
+	"github.com/heraldsms/herald/internal/db/dbtest"
+)
+
+// bulkColumns cover every kind of value Herald inserts in bulk: text that
+// may be NULL, integers that may be NULL, times and booleans.
+var bulkColumns = db.Cols("id text", "note text", "n integer", "at timestamptz", "flag boolean")
+
+func createBulkTable(t *testing.T, d *db.DB) {
+	t.Helper()
+	ddl := `CREATE TABLE bulk (id text PRIMARY KEY, note text, n integer, at timestamptz NOT NULL, flag boolean NOT NULL)`
+	if d.Engine == db.SQLite {
+		ddl = `CREATE TABLE bulk (id TEXT PRIMARY KEY, note TEXT, n INTEGER, at TIMESTAMP NOT NULL, flag INTEGER NOT NULL)`
+	}
+	_, err := d.Write().ExecContext(context.Background(), ddl)
+	require.NoError(t, err)
+}
+
+func bulkRow(i int, at time.Time) []any {
+	var note *string
+	var n *int
+	if i%3 != 0 {
+		s := fmt.Sprintf("it's row %d, with 'quotes' and, commas", i)
+		note, n = &s, &i
+	}
+	return []any{fmt.Sprintf("r%05d", i), note, n, at.Add(time.Duration(i) * time.Microsecond), i%2 == 0}
+}
+
+// Rows come back as they went in, NULLs included, across more rows than
+// one PostgreSQL statement takes.
+func TestInsertWritesEveryRowAsGiven(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		createBulkTable(t, d)
+		at := clock.Normalize(time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC))
+		const n = 2345
+		rows := make([][]any, n)
+		for i := range rows {
+			rows[i] = bulkRow(i, at)
+		}
+		require.NoError(t, d.InTx(ctx, func(tx *sql.Tx) error {
+			return d.Insert(ctx, tx, "bulk", bulkColumns, rows, "")
+		}))
+
+		got, err := d.Read().QueryContext(ctx, `SELECT id, note, n, at, flag FROM bulk ORDER BY id`)
+		require.NoError(t, err)
+		defer got.Close()
+		i := 0
+		for got.Next() {
+			var (
+				id   string
+				note sql.NullString
+				num  sql.NullInt64
+				ts   time.Time
+				flag bool
+			)
+			require.NoError(t, got.Scan(&id, &note, &num, &ts, &flag))
+			want := bulkRow(i, at)
+			require.Equal(t, want[0], id)
+			if p := want[1].(*string); p == nil {
+				require.False(t, note.Valid, "row %d: note is NULL", i)
+				require.False(t, num.Valid, "row %d: n is NULL", i)
+			} else {
+				require.Equal(t, *p, note.String)
+				require.Equal(t, int64(*want[2].(*int)), num.Int64)
+			}
+			require.True(t, want[3].(time.Time).Equal(ts), "row %d: want %s got %s", i, want[3], ts)
+			require.Equal(t, want[4], flag)
+			i++
+		}
+		require.NoError(t, got.Err())
+		require.Equal(t, n, i)
+	})
+}
+
+// A suffix applies to every statement, and what it returns is scanned.
+func TestInsertReturningScansWhatWasWritten(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		createBulkTable(t, d)
+		at := time.Now().UTC()
+		var first [][]any
+		for i := 0; i < 1500; i += 2 {
+			first = append(first, bulkRow(i, at))
+		}
+		require.NoError(t, d.Insert(ctx, d.Write(), "bulk", bulkColumns, first, ""))
+
+		all := make([][]any, 1500)
+		for i := range all {
+			all[i] = bulkRow(i, at)
+		}
+		returned := map[string]bool{}
+		require.NoError(t, d.InsertReturning(ctx, d.Write(), "bulk", bulkColumns, all, "ON CONFLICT (id) DO NOTHING RETURNING id",
+			func(rows *sql.Rows) error {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				returned[id] = true
+				return nil
+			}))
+		require.Len(t, returned, 750, "only the odd rows were new")
+		for i := 1; i < 1500; i += 2 {
+			require.True(t, returned[fmt.Sprintf("r%05d", i)], "row %d was returned", i)
+		}
+		var count int
+		require.NoError(t, d.Read().QueryRowContext(ctx, `SELECT count(*) FROM bulk`).Scan(&count))
+		require.Equal(t, 1500, count)
+	})
+}
+
+// A row of the wrong width is refused before anything of its statement is
+// sent, and the caller's transaction writes nothing.
+func TestInsertRefusesARowOfTheWrongWidth(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		createBulkTable(t, d)
+		rows := [][]any{bulkRow(1, time.Now()), {"short", nil}}
+		err := d.InTx(ctx, func(tx *sql.Tx) error { return d.Insert(ctx, tx, "bulk", bulkColumns, rows, "") })
+		require.ErrorContains(t, err, "row 1 has 2 values for 5 columns")
+		var count int
+		require.NoError(t, d.Read().QueryRowContext(ctx, `SELECT count(*) FROM bulk`).Scan(&count))
+		require.Zero(t, count)
+
+		require.NoError(t, d.Insert(ctx, d.Write(), "bulk", bulkColumns, nil, ""), "no rows is no statement")
+	})
+}
+
+func TestColsNeedATypeForEachColumn(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, []db.Column{{Name: "id", Type: "text"}, {Name: "at", Type: "timestamptz"}}, db.Cols("id text", "at timestamptz"))
+	require.Panics(t, func() { db.Cols("id") })
+}
