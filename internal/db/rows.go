@@ -35,40 +35,20 @@ func InsertRowsReturning(ctx context.Context, q Querier, table string, columns [
 }
 
 func insertRows(ctx context.Context, q Querier, table string, columns []string, rows [][]any, suffix string, scan func(*sql.Rows) error) error {
-	if len(rows) == 0 {
-		return nil
+	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") "
+	if suffix != "" {
+		suffix = " " + suffix
 	}
-	perStmt := max(1, stmtParams/len(columns))
-	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
-	for start := 0; start < len(rows); start += perStmt {
-		chunk := rows[start:min(start+perStmt, len(rows))]
-		var sb strings.Builder
-		sb.WriteString(head)
-		args := make([]any, 0, len(chunk)*len(columns))
-		for i, row := range chunk {
-			if len(row) != len(columns) {
-				return fmt.Errorf("db: insert into %s: row %d has %d values for %d columns", table, start+i, len(row), len(columns))
-			}
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteByte('(')
-			for j := range row {
-				if j > 0 {
-					sb.WriteString(", ")
-				}
-				sb.WriteByte('$')
-				sb.WriteString(strconv.Itoa(len(args) + j + 1))
-			}
-			sb.WriteByte(')')
-			args = append(args, row...)
+	for i, row := range rows {
+		if len(row) != len(columns) {
+			return fmt.Errorf("db: insert into %s: row %d has %d values for %d columns", table, i, len(row), len(columns))
 		}
-		if suffix != "" {
-			sb.WriteString(" " + suffix)
-		}
-		if err := execOrScan(ctx, q, sb.String(), args, scan); err != nil {
-			return fmt.Errorf("db: insert into %s: %w", table, err)
-		}
+	}
+	err := valuesLists(len(columns), rows, func(values string, args []any) error {
+		return execOrScan(ctx, q, head+values+suffix, args, scan)
+	})
+	if err != nil {
+		return fmt.Errorf("db: insert into %s: %w", table, err)
 	}
 	return nil
 }
@@ -98,16 +78,8 @@ const unnestRows = 1000
 
 // Insert inserts rows, each holding one value per column, into table.
 // table and columns are code constants; only values are bound. suffix
-// (such as "ON CONFLICT DO NOTHING") is appended to each statement.
-//
-// On PostgreSQL each column's values are bound as one array of the
-// column's type and the rows are unnested from the arrays: one statement
-// of as many parameters as columns, parsed and planned once for up to
-// unnestRows rows. A multi-row VALUES list of a wide table holds ten rows
-// in its few hundred parameters, and the server parses and plans each
-// one anew: a thousand messages took a hundred statements and 214 ms.
-// SQLite binds its parameters in process and has no arrays; it gets the
-// VALUES lists of InsertRows.
+// (such as "ON CONFLICT DO NOTHING") is appended to each statement; the
+// rows are bound as BindRows binds them.
 func (d *DB) Insert(ctx context.Context, q Querier, table string, columns []Column, rows [][]any, suffix string) error {
 	return d.insert(ctx, q, table, columns, rows, suffix, nil)
 }
@@ -123,14 +95,44 @@ func (d *DB) insert(ctx context.Context, q Querier, table string, columns []Colu
 	for i, c := range columns {
 		names[i] = c.Name
 	}
-	if d.Engine != Postgres {
-		return insertRows(ctx, q, table, names, rows, suffix, scan)
+	head := "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ") "
+	if suffix != "" {
+		suffix = " " + suffix
 	}
-	if len(rows) == 0 {
-		return nil
+	err := d.BindRows(columns, rows, func(source string, args []any) error {
+		return execOrScan(ctx, q, head+source+suffix, args, scan)
+	})
+	if err != nil {
+		return fmt.Errorf("db: insert into %s: %w", table, err)
+	}
+	return nil
+}
+
+// BindRows binds rows, each holding one value per column, as a table that
+// a statement can insert from or join (WITH v (…) AS (table)), in as many
+// chunks as the engine needs, and calls fn with each chunk's table and its
+// arguments: $1 to $len(args). The statement's own parameters come after
+// them, numbered and written after the table.
+//
+// On PostgreSQL the table is SELECT * FROM unnest($1::type[], …): each
+// column's values are bound as one array of the column's type, so one
+// statement of as many parameters as columns takes up to unnestRows rows
+// and is parsed and planned once. A VALUES list of a wide table holds ten
+// rows in a few hundred parameters, and the server parses and plans each
+// statement anew: a thousand messages were a hundred statements and 214 ms.
+// SQLite binds its parameters in process and has no arrays; there the
+// table is a VALUES list of up to stmtParams parameters.
+func (d *DB) BindRows(columns []Column, rows [][]any, fn func(table string, args []any) error) error {
+	for i, row := range rows {
+		if len(row) != len(columns) {
+			return fmt.Errorf("row %d has %d values for %d columns", i, len(row), len(columns))
+		}
+	}
+	if d.Engine != Postgres {
+		return valuesLists(len(columns), rows, fn)
 	}
 	var sb strings.Builder
-	sb.WriteString("INSERT INTO " + table + " (" + strings.Join(names, ", ") + ") SELECT * FROM unnest(")
+	sb.WriteString("SELECT * FROM unnest(")
 	for i, c := range columns {
 		if i > 0 {
 			sb.WriteString(", ")
@@ -138,30 +140,42 @@ func (d *DB) insert(ctx context.Context, q Querier, table string, columns []Colu
 		sb.WriteString("$" + strconv.Itoa(i+1) + "::" + c.Type + "[]")
 	}
 	sb.WriteByte(')')
-	if suffix != "" {
-		sb.WriteString(" " + suffix)
-	}
-	query := sb.String()
+	table := sb.String()
 	for start := 0; start < len(rows); start += unnestRows {
 		chunk := rows[start:min(start+unnestRows, len(rows))]
-		arrays := make([][]any, len(columns))
-		for j := range arrays {
-			arrays[j] = make([]any, len(chunk))
+		args := make([]any, len(columns))
+		for j := range columns {
+			values := make([]any, len(chunk))
+			for i, row := range chunk {
+				values[i] = row[j]
+			}
+			args[j] = values
 		}
+		if err := fn(table, args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// valuesLists calls fn with rows as VALUES lists of up to stmtParams
+// parameters each.
+func valuesLists(width int, rows [][]any, fn func(table string, args []any) error) error {
+	perStmt := max(1, stmtParams/width)
+	for start := 0; start < len(rows); start += perStmt {
+		chunk := rows[start:min(start+perStmt, len(rows))]
+		var sb strings.Builder
+		sb.WriteString("VALUES ")
+		args := make([]any, 0, len(chunk)*width)
 		for i, row := range chunk {
-			if len(row) != len(columns) {
-				return fmt.Errorf("db: insert into %s: row %d has %d values for %d columns", table, start+i, len(row), len(columns))
+			if i > 0 {
+				sb.WriteString(", ")
 			}
-			for j, v := range row {
-				arrays[j][i] = v
-			}
+			sb.WriteString("(" + Placeholders(len(args)+1, width) + ")")
+			args = append(args, row...)
 		}
-		args := make([]any, len(arrays))
-		for j, a := range arrays {
-			args[j] = a
-		}
-		if err := execOrScan(ctx, q, query, args, scan); err != nil {
-			return fmt.Errorf("db: insert into %s: %w", table, err)
+		if err := fn(sb.String(), args); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -207,14 +221,4 @@ func (d *DB) SkipLocked() string {
 		return " FOR UPDATE SKIP LOCKED"
 	}
 	return ""
-}
-
-// Cast writes parameter $n for a value whose type the statement does not
-// show PostgreSQL (a VALUES list's column, say): "$n::type" there; SQLite
-// takes values as they come.
-func (d *DB) Cast(n int, pgType string) string {
-	if d.Engine == Postgres {
-		return "$" + strconv.Itoa(n) + "::" + pgType
-	}
-	return "$" + strconv.Itoa(n)
 }

@@ -146,3 +146,52 @@ func TestColsNeedATypeForEachColumn(t *testing.T) {
 	require.Equal(t, []db.Column{{Name: "id", Type: "text"}, {Name: "at", Type: "timestamptz"}}, db.Cols("id text", "at timestamptz"))
 	require.Panics(t, func() { db.Cols("id") })
 }
+
+// A statement can join the bound rows and take parameters of its own
+// after them, on every chunk.
+func TestBindRowsJoinsAnUpdate(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		createBulkTable(t, d)
+		at := time.Now().UTC()
+		rows := make([][]any, 700)
+		for i := range rows {
+			rows[i] = bulkRow(i, at)
+		}
+		require.NoError(t, d.Insert(ctx, d.Write(), "bulk", bulkColumns, rows, ""))
+
+		var changes [][]any
+		for i := 0; i < 700; i += 2 {
+			changes = append(changes, []any{fmt.Sprintf("r%05d", i), fmt.Sprintf("changed %d", i)})
+		}
+		statements, updated := 0, int64(0)
+		err := d.BindRows(db.Cols("id text", "note text"), changes, func(table string, args []any) error {
+			statements++
+			args = append(args, -1)
+			res, err := d.Write().ExecContext(ctx, `WITH v (id, note) AS (`+table+`)
+				UPDATE bulk SET note = v.note, n = $`+fmt.Sprint(len(args))+` FROM v WHERE bulk.id = v.id`, args...)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			updated += n
+			return err
+		})
+		require.NoError(t, err)
+		require.EqualValues(t, 350, updated)
+		if d.Engine == db.Postgres {
+			require.Equal(t, 1, statements, "one array per column takes every row")
+		} else {
+			require.Equal(t, 3, statements, "VALUES lists of up to 300 parameters")
+		}
+		var note string
+		var n int
+		require.NoError(t, d.Read().QueryRowContext(ctx, `SELECT note, n FROM bulk WHERE id = 'r00698'`).Scan(&note, &n))
+		require.Equal(t, "changed 698", note)
+		require.Equal(t, -1, n)
+		var untouched int
+		require.NoError(t, d.Read().QueryRowContext(ctx, `SELECT count(*) FROM bulk WHERE n IS NULL OR n >= 0`).Scan(&untouched))
+		require.Equal(t, 350, untouched, "the odd rows kept their values")
+	})
+}

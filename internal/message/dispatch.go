@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldsms/herald/internal/account"
+	"github.com/heraldsms/herald/internal/db"
 )
 
 const claimQuery = `
@@ -103,17 +104,20 @@ type Outcome struct {
 	Refund bool
 }
 
-// recordOutcomes writes a batch's outcomes with one statement per few
-// dozen messages; v carries each message's new values, and the last
-// parameter is the time (numbered last because it comes last, so that
-// SQLite can take the parameters as anonymous ones).
+// recordOutcomes writes a batch's outcomes: v is the batch's new values,
+// bound as db.BindRows binds them, and the last parameter is the time
+// (numbered last because it comes last, so that SQLite can take the
+// parameters as anonymous ones).
 const recordOutcomes = `
-WITH v (account_id, id, status, reason, error_code, carrier, carrier_id, next_attempt_at, refund, reserved) AS (VALUES %s)
+WITH v (account_id, id, status, reason, error_code, carrier, carrier_id, next_attempt_at, refund, reserved) AS (%s)
 UPDATE messages SET status = v.status, reason = v.reason, error_code = v.error_code, carrier = v.carrier,
 	carrier_id = v.carrier_id, next_attempt_at = v.next_attempt_at, attempts = attempts - v.refund,
 	claimed_until = NULL, reserved = v.reserved, updated_at = $%d
 FROM v
 WHERE messages.account_id = v.account_id AND messages.id = v.id AND messages.status = 'sending'`
+
+var outcomeColumns = db.Cols("account_id text", "id text", "status text", "reason text", "error_code text",
+	"carrier text", "carrier_id text", "next_attempt_at timestamptz", "refund integer", "reserved boolean")
 
 // Record writes the outcomes of a batch of sends in one transaction, with
 // their log entries and any carrier reports that came before them, and
@@ -127,51 +131,44 @@ func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outc
 		changes := make([]change, 0, len(outcomes))
 		released := 0
 		sent = sent[:0]
-		const perStmt = 30 // ten values each
-		for start := 0; start < len(outcomes); start += perStmt {
-			chunk := outcomes[start:min(start+perStmt, len(outcomes))]
-			args := make([]any, 0, 10*len(chunk)+1)
-			var values strings.Builder
-			for i, o := range chunk {
-				m := o.Message
-				reserved := m.Reserved
-				if o.Status == Skipped && reserved {
-					reserved = false
-					released++
-				}
-				var carrierID any
-				if o.CarrierID != "" {
-					carrierID = o.CarrierID
-				}
-				refund := 0
-				if o.Refund {
-					refund = 1
-				}
-				next := o.RetryAt
-				if next.IsZero() {
-					next = now
-				}
-				if i > 0 {
-					values.WriteString(", ")
-				}
-				n := len(args) + 1
-				fmt.Fprintf(&values, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, %s, %s, %s)", n, n+1, n+2, n+3, n+4, n+5, n+6,
-					s.db.Cast(n+7, "timestamptz"), s.db.Cast(n+8, "integer"), s.db.Cast(n+9, "boolean"))
-				args = append(args, m.AccountID, m.ID, string(o.Status), o.Reason, o.ErrorCode, o.Carrier, carrierID,
-					next, refund, reserved)
-				changes = append(changes, change{m.AccountID, m.ID, o.Status, o.Reason, o.ErrorCode, now})
-				m.Status, m.ErrorCode, m.Reason = o.Status, o.ErrorCode, o.Reason
-				if o.CarrierID != "" {
-					m.CarrierID = &o.CarrierID
-				}
-				if o.Status == Sent && m.CarrierID != nil {
-					sent = append(sent, m)
-				}
+		values := make([][]any, len(outcomes))
+		for i, o := range outcomes {
+			m := o.Message
+			reserved := m.Reserved
+			if o.Status == Skipped && reserved {
+				reserved = false
+				released++
 			}
+			var carrierID any
+			if o.CarrierID != "" {
+				carrierID = o.CarrierID
+			}
+			refund := 0
+			if o.Refund {
+				refund = 1
+			}
+			next := o.RetryAt
+			if next.IsZero() {
+				next = now
+			}
+			values[i] = []any{m.AccountID, m.ID, string(o.Status), o.Reason, o.ErrorCode, o.Carrier, carrierID,
+				next, refund, reserved}
+			changes = append(changes, change{m.AccountID, m.ID, o.Status, o.Reason, o.ErrorCode, now})
+			m.Status, m.ErrorCode, m.Reason = o.Status, o.ErrorCode, o.Reason
+			if o.CarrierID != "" {
+				m.CarrierID = &o.CarrierID
+			}
+			if o.Status == Sent && m.CarrierID != nil {
+				sent = append(sent, m)
+			}
+		}
+		err := s.db.BindRows(outcomeColumns, values, func(table string, args []any) error {
 			args = append(args, now)
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf(recordOutcomes, values.String(), len(args)), args...); err != nil {
-				return fmt.Errorf("message: record outcomes: %w", err)
-			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf(recordOutcomes, table, len(args)), args...)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("message: record outcomes: %w", err)
 		}
 		if err := release(ctx, tx, a, now, released); err != nil {
 			return err
@@ -179,7 +176,6 @@ func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outc
 		if err := logChanges(ctx, s.db, tx, changes); err != nil {
 			return err
 		}
-		var err error
 		taken, err = s.takePending(ctx, tx, sent, now)
 		return err
 	})

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/heraldsms/herald/internal/db"
@@ -237,61 +236,56 @@ type move struct {
 	reports  []*report
 }
 
-// applyMoves writes the moves in one statement per few hundred messages.
-// A move applies only if the message still has the status it was read
-// with (another process may have moved it since); the others are dropped
-// with their reports.
+// applyMoves writes the moves, bound as db.BindRows binds them. A move
+// applies only if the message still has the status it was read with
+// (another process may have moved it since); the others are dropped with
+// their reports.
 func (s *Service) applyMoves(ctx context.Context, tx *sql.Tx, moves []move, now time.Time) error {
-	const perStmt = 50 // five values each
-	var changes []change
-	for start := 0; start < len(moves); start += perStmt {
-		chunk := moves[start:min(start+perStmt, len(moves))]
-		// The parameters are numbered in the order they appear, so that
-		// SQLite can take them as anonymous ones (see db.anonymousParams).
-		args := make([]any, 0, 5*len(chunk)+1)
-		var values strings.Builder
-		for i, mv := range chunk {
-			if i > 0 {
-				values.WriteString(", ")
-			}
-			values.WriteString("(" + db.Placeholders(len(args)+1, 5) + ")")
-			args = append(args, mv.msg.AccountID, mv.msg.ID, string(mv.to), mv.code, string(mv.from))
-		}
+	values := make([][]any, len(moves))
+	for i, mv := range moves {
+		values[i] = []any{mv.msg.AccountID, mv.msg.ID, string(mv.to), mv.code, string(mv.from)}
+	}
+	moved := map[string]bool{}
+	err := s.db.BindRows(moveColumns, values, func(table string, args []any) error {
+		// now is numbered last, as it comes last, so that SQLite can take
+		// the parameters as anonymous ones (see db.anonymousParams).
 		args = append(args, now)
-		rows, err := tx.QueryContext(ctx, `WITH v (account_id, id, status, code, old) AS (VALUES `+values.String()+`)
+		rows, err := tx.QueryContext(ctx, `WITH v (account_id, id, status, code, old) AS (`+table+`)
 			UPDATE messages SET status = v.status, error_code = v.code, updated_at = $`+strconv.Itoa(len(args))+` FROM v
 			WHERE messages.account_id = v.account_id AND messages.id = v.id AND messages.status = v.old
 			RETURNING messages.id`, args...)
 		if err != nil {
-			return fmt.Errorf("message: move: %w", err)
+			return err
 		}
-		moved := map[string]bool{}
+		defer rows.Close()
 		for rows.Next() {
 			var id string
 			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return fmt.Errorf("message: move: %w", err)
+				return err
 			}
 			moved[id] = true
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("message: move: %w", err)
+		return rows.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("message: move: %w", err)
+	}
+	var changes []change
+	for _, mv := range moves {
+		if !moved[mv.msg.ID] {
+			continue
 		}
-		for _, mv := range chunk {
-			if !moved[mv.msg.ID] {
-				continue
-			}
-			mv.msg.Status, mv.msg.ErrorCode = mv.to, mv.code
-			changes = append(changes, mv.changes...)
-			for _, r := range mv.reports {
-				r.moved = mv.msg
-			}
-			mv.reports[len(mv.reports)-1].last = true
+		mv.msg.Status, mv.msg.ErrorCode = mv.to, mv.code
+		changes = append(changes, mv.changes...)
+		for _, r := range mv.reports {
+			r.moved = mv.msg
 		}
+		mv.reports[len(mv.reports)-1].last = true
 	}
 	return logChanges(ctx, s.db, tx, changes)
 }
+
+var moveColumns = db.Cols("account_id text", "id text", "status text", "code text", "old text")
 
 // unpark applies a parked status if the send's result was written in the
 // meantime. The send's writer also applies parked statuses in its own
