@@ -23,7 +23,9 @@ const stmtParams = 300
 // stmtParams values per statement: one round trip per statement instead of
 // one per row. table and columns are code constants;
 // only values are bound. suffix (such as "ON CONFLICT DO NOTHING") is
-// appended to each statement.
+// appended to each statement. It is for a few rows at a time and needs no
+// column types; batches that grow with the traffic go through DB.Insert,
+// which binds them as arrays on PostgreSQL.
 func InsertRows(ctx context.Context, q Querier, table string, columns []string, rows [][]any, suffix string) error {
 	return insertRows(ctx, q, table, columns, rows, suffix, nil)
 }
