@@ -41,10 +41,8 @@ func insertRows(ctx context.Context, q Querier, table string, columns []string, 
 	if suffix != "" {
 		suffix = " " + suffix
 	}
-	for i, row := range rows {
-		if len(row) != len(columns) {
-			return fmt.Errorf("db: insert into %s: row %d has %d values for %d columns", table, i, len(row), len(columns))
-		}
+	if err := checkWidths(len(columns), rows); err != nil {
+		return fmt.Errorf("db: insert into %s: %w", table, err)
 	}
 	err := valuesLists(len(columns), rows, func(values string, args []any) error {
 		return execOrScan(ctx, q, head+values+suffix, args, scan)
@@ -125,10 +123,8 @@ func (d *DB) insert(ctx context.Context, q Querier, table string, columns []Colu
 // SQLite binds its parameters in process and has no arrays; there the
 // table is a VALUES list of up to stmtParams parameters.
 func (d *DB) BindRows(columns []Column, rows [][]any, fn func(table string, args []any) error) error {
-	for i, row := range rows {
-		if len(row) != len(columns) {
-			return fmt.Errorf("row %d has %d values for %d columns", i, len(row), len(columns))
-		}
+	if err := checkWidths(len(columns), rows); err != nil {
+		return err
 	}
 	if d.Engine != Postgres {
 		return valuesLists(len(columns), rows, fn)
@@ -155,6 +151,17 @@ func (d *DB) BindRows(columns []Column, rows [][]any, fn func(table string, args
 		}
 		if err := fn(table, args); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkWidths refuses rows that do not hold one value per column, before
+// any of them is sent.
+func checkWidths(width int, rows [][]any) error {
+	for i, row := range rows {
+		if len(row) != width {
+			return fmt.Errorf("row %d has %d values for %d columns", i, len(row), width)
 		}
 	}
 	return nil

@@ -267,12 +267,12 @@ func (s *Service) recheckGuards(ctx context.Context, a account.Account, msgs []*
 const goneOrGoing = `(status = 'sending' OR (next_attempt_at > $2 AND (status IN ('sent', 'delivered', 'undelivered')
 	OR (status = 'failed' AND carrier_id IS NOT NULL))))`
 
-// sentMarketingQuery counts, per contact of ids (each once), the marketing messages
-// that went out since since or are going out now, leaving out a batch
-// being checked. On PostgreSQL each contact is counted by its own look-up,
-// for the reason marketingTimesQuery gives: with statistics from a nearly
-// empty table the planner read every message of the account being sent or
-// sent, 12 ms a batch in a 100,000-contact promotion.
+// sentMarketingQuery counts, per contact of ids (each once), the marketing
+// messages that went out since since or are going out now, leaving out a
+// batch being checked. On PostgreSQL each contact is counted by its own
+// look-up, for the reason marketingTimesQuery gives: with statistics from a
+// nearly empty table the planner read every message of the account being
+// sent or sent, 12 ms a batch in a 100,000-contact promotion.
 func sentMarketingQuery(e db.Engine, accountID string, ids, batch []string, since time.Time) (string, []any) {
 	if e == db.Postgres {
 		return `SELECT c.id, (SELECT count(*) FROM messages
