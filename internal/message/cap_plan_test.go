@@ -13,10 +13,10 @@ import (
 
 // The frequency cap reads the messages of the batch's contacts, not the
 // account's, both when it re-checks a claimed batch and when it places new
-// messages: on SQLite before the planner has statistics and with the
-// sampled ones Herald gathers (analysis_limit, which can guess a contact's
-// messages a hundred times too many), and on both engines with full
-// statistics. PostgreSQL looks each contact up on its own, so that neither
+// messages: on both engines before the planner has statistics and with
+// full ones, and on SQLite with the sampled ones Herald gathers too
+// (analysis_limit, which can guess a contact's messages a hundred times too
+// many). PostgreSQL looks each contact up on its own, so that neither
 // missing nor stale statistics can turn the look-ups into a read of the
 // account's messages. A third of the messages are transactional, which the
 // index by contact holds too.
