@@ -86,7 +86,12 @@ type result struct {
 	// PeakHeapMB is the most memory held by live and not yet swept Go
 	// objects, sampled every 50 ms during the timed part.
 	PeakHeapMB float64 `json:"peak_heap_mb"`
-	SetupS     float64 `json:"setup_s"`
+	// CPUUsPerMsg is the CPU this process (clients, Herald and the
+	// simulator) took in the timed part, per message; MachineCPUUsPerMsg
+	// is the whole machine's, PostgreSQL's server included.
+	CPUUsPerMsg        float64 `json:"cpu_us_per_msg"`
+	MachineCPUUsPerMsg float64 `json:"machine_cpu_us_per_msg"`
+	SetupS             float64 `json:"setup_s"`
 	// Duplicates counts messages the simulator received more than once;
 	// latencies use each message's first arrival.
 	Duplicates int `json:"duplicates"`
@@ -202,6 +207,9 @@ func run(o options) (*result, error) {
 	res.AcceptedPerS = float64(o.n) / res.AcceptS
 	done := <-delivered
 	res.PeakRSSMB, res.PeakHeapMB = timed.Stop()
+	cpu := timed.CPU()
+	res.CPUUsPerMsg = float64(cpu.Process.Microseconds()) / float64(o.n)
+	res.MachineCPUUsPerMsg = float64(cpu.Machine.Microseconds()) / float64(o.n)
 	if o.memProfile != "" {
 		if err := benchkit.WriteHeapProfile(o.memProfile); err != nil {
 			return res, err
@@ -232,9 +240,9 @@ func run(o options) (*result, error) {
 		mode = fmt.Sprintf("paced at %.0f/s", o.rate)
 	}
 	fmt.Fprintf(os.Stderr, "%s, %d messages, %d clients, %s: accepted %.0f/s (%.2f s), delivered %d at %.0f/s (%.2f s); "+
-		"202 → carrier p50 %.1f ms, p99 %.1f ms; API p99 %.1f ms; peak RSS %.0f MB\n",
+		"202 → carrier p50 %.1f ms, p99 %.1f ms; API p99 %.1f ms; peak RSS %.0f MB; CPU per message %.0f µs (machine %.0f µs)\n",
 		o.engine, o.n, o.clients, mode, res.AcceptedPerS, res.AcceptS, res.Delivered, res.DeliveredPerS, res.DeliverS,
-		res.P50Ms, res.P99Ms, res.APIP99Ms, res.PeakRSSMB)
+		res.P50Ms, res.P99Ms, res.APIP99Ms, res.PeakRSSMB, res.CPUUsPerMsg, res.MachineCPUUsPerMsg)
 	switch {
 	case done.err != nil:
 		return res, fmt.Errorf("%d of %d messages delivered: %w", res.Delivered, o.n, done.err)

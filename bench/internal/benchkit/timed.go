@@ -11,8 +11,10 @@ import (
 )
 
 // Timed measures the timed part of a run: its peak resident memory and Go
-// heap, and a CPU profile when one is asked for.
+// heap, the CPU it took, and a CPU profile when one is asked for.
 type Timed struct {
+	cpuAtStart   CPU
+	cpu          CPU
 	peakHeapMB   float64
 	stopSampling func()
 	profile      *os.File
@@ -42,6 +44,7 @@ func StartTimed(cpuProfile string) (*Timed, error) {
 		t.profile = f
 	}
 	t.stopSampling = SampleHeap(&t.peakHeapMB)
+	t.cpuAtStart = ReadCPU()
 	return t, nil
 }
 
@@ -50,12 +53,16 @@ func StartTimed(cpuProfile string) (*Timed, error) {
 // return); later calls return the same figures.
 func (t *Timed) Stop() (rssMB, heapMB float64) {
 	t.stopOnce.Do(func() {
+		t.cpu = t.cpuAtStart.Since()
 		t.rssMB = PeakRSSMB()
 		t.stopSampling()
 		t.EndProfile()
 	})
 	return t.rssMB, t.peakHeapMB
 }
+
+// CPU is the CPU time the timed part took, once Stop has been called.
+func (t *Timed) CPU() CPU { return t.cpu }
 
 // EndProfile ends the CPU profile before the timed part ends, for a run
 // whose measured work is over before what it waits for afterwards. It is
