@@ -237,3 +237,85 @@ func TestGroupBatchClosesAtTheSizeOfTheOneBefore(t *testing.T) {
 	require.Less(t, took, window/2, "three after three do not wait")
 	require.Equal(t, 1, txs)
 }
+
+// A batch that holds plain jobs and a Merged's items commits them
+// together, and each keeps its own result: a plain job that fails undoes
+// only its own writes, and a Merged call that breaks is run item by item
+// while the plain jobs' writes stay.
+func TestGroupBatchOfSeveralKindsKeepsEachResult(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		g := db.NewGroup(ctx, d, 5*time.Millisecond, 64)
+		now := time.Now().UTC()
+		var mu sync.Mutex
+		txs := map[*sql.Tx]bool{}
+		seen := func(tx *sql.Tx) {
+			mu.Lock()
+			defer mu.Unlock()
+			txs[tx] = true
+		}
+		addAccount := func(tx *sql.Tx, id string) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, created_at, updated_at) VALUES ($1, 'x', $2, $2)`, id, now)
+			return err
+		}
+		insert := db.NewMerged(d, g, func(ctx context.Context, tx *sql.Tx, ids []string) ([]error, error) {
+			seen(tx)
+			for _, id := range ids {
+				if err := addAccount(tx, id); err != nil {
+					return nil, err
+				}
+			}
+			return make([]error, len(ids)), nil
+		})
+		require.NoError(t, insert.Do(ctx, "acc_taken"))
+
+		// Hold the group so that everything below queues for one batch.
+		release, busy := make(chan struct{}), make(chan struct{})
+		go func() {
+			_ = g.Do(ctx, func(*sql.Tx) error { close(busy); <-release; return nil })
+		}()
+		<-busy
+		var wg sync.WaitGroup
+		var plainOK, plainBad error
+		wg.Go(func() {
+			plainOK = g.Do(ctx, func(tx *sql.Tx) error { seen(tx); return addAccount(tx, "acc_plain") })
+		})
+		wg.Go(func() {
+			plainBad = g.Do(ctx, func(tx *sql.Tx) error {
+				seen(tx)
+				if err := addAccount(tx, "acc_undone"); err != nil {
+					return err
+				}
+				return errors.New("this caller changed its mind")
+			})
+		})
+		ids := []string{"acc_m1", "acc_taken", "acc_m2"}
+		merged := make([]error, len(ids))
+		for i, id := range ids {
+			wg.Go(func() { merged[i] = insert.Do(ctx, id) })
+		}
+		time.Sleep(100 * time.Millisecond)
+		close(release)
+		wg.Wait()
+
+		require.Len(t, txs, 2, "the first item's commit, then one shared by all the rest")
+		require.NoError(t, plainOK)
+		require.ErrorContains(t, plainBad, "changed its mind")
+		require.NoError(t, merged[0])
+		require.True(t, db.IsUniqueViolation(merged[1]), "the duplicate fails its own caller: %v", merged[1])
+		require.NoError(t, merged[2])
+		var got []string
+		rows, err := d.Read().QueryContext(ctx, `SELECT id FROM accounts ORDER BY id`)
+		require.NoError(t, err)
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			require.NoError(t, rows.Scan(&id))
+			got = append(got, id)
+		}
+		require.NoError(t, rows.Err())
+		require.Equal(t, []string{"acc_m1", "acc_m2", "acc_plain", "acc_taken"}, got)
+	})
+}
