@@ -3,7 +3,6 @@ package contact
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/heraldsms/herald/internal/consent"
@@ -13,8 +12,8 @@ import (
 
 // GetByExternalID returns the account's contact with an external id.
 func (s *Service) GetByExternalID(ctx context.Context, accountID, externalID string) (Contact, error) {
-	c, err := getBy(ctx, s.db.Read(), accountID, "external_id", externalID)
-	if errors.Is(err, errNoContact) {
+	c, found, err := s.byExternalID.Load(ctx, key{accountID, externalID})
+	if err == nil && !found {
 		return Contact{}, problem.NotFoundf("no contact with external_id %q", externalID)
 	}
 	return c, err

@@ -13,8 +13,8 @@ import (
 
 // Get returns one of an account's contacts.
 func (s *Service) Get(ctx context.Context, accountID, contactID string) (Contact, error) {
-	c, err := getBy(ctx, s.db.Read(), accountID, "id", contactID)
-	if errors.Is(err, errNoContact) {
+	c, found, err := s.byID.Load(ctx, key{accountID, contactID})
+	if err == nil && !found {
 		return Contact{}, notFound(contactID)
 	}
 	return c, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/clock"
+	"github.com/heraldsms/herald/internal/coalesce"
 	"github.com/heraldsms/herald/internal/consent"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/id"
@@ -32,6 +33,9 @@ type Service struct {
 	// OnConsent is called after a change of preference has committed,
 	// with the ledger records it wrote; webhooks hang off it.
 	OnConsent func(ctx context.Context, c Contact, records []consent.Record)
+
+	// byID and byExternalID gather concurrent look-ups (see lookup.go).
+	byID, byExternalID *coalesce.Loader[key, Contact]
 }
 
 func (s *Service) consented(ctx context.Context, c Contact, records []consent.Record) {
@@ -42,7 +46,9 @@ func (s *Service) consented(ctx context.Context, c Contact, records []consent.Re
 
 // NewService returns a Service.
 func NewService(d *db.DB, c clock.Clock, accounts Accounts) *Service {
-	return &Service{db: d, clock: c, accounts: accounts}
+	s := &Service{db: d, clock: c, accounts: accounts}
+	s.newLoaders()
+	return s
 }
 
 // Change says who is changing a contact and on what evidence; it is written

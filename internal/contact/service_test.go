@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -422,5 +424,56 @@ func TestExportedTimeZonesImportBack(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, contact.ImportResult{Updated: 3, Errors: []contact.ImportError{}}, res)
 		require.Equal(t, want, timeZones(t, b))
+	})
+}
+
+// Look-ups by id and by external id made at once, from two accounts that
+// use the same external ids, are gathered into few statements; each caller
+// gets its own account's contact, and a contact of the other account or of
+// no account is not found.
+func TestConcurrentLookUpsStayInTheirAccount(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setup(t, d)
+		other, _, err := b.accounts.CreateAccount(b.ctx, account.NewAccount{Name: "Other"})
+		require.NoError(t, err)
+		const n = 40
+		ids := map[string][]string{} // account → contact id of external id "u<i>"
+		for _, acc := range []string{b.acct, other.ID} {
+			for i := range n {
+				c, _, err := b.svc.Upsert(b.ctx, acc, contact.Input{ExternalID: str(fmt.Sprint("u", i)),
+					Phone: str(fmt.Sprintf("+1734626%04d", i+len(ids)*100)), FirstName: str(acc)}, apiChange)
+				require.NoError(t, err)
+				ids[acc] = append(ids[acc], c.ID)
+			}
+		}
+		var wg sync.WaitGroup
+		for _, acc := range []string{b.acct, other.ID} {
+			otherAcc := map[string]string{b.acct: other.ID, other.ID: b.acct}[acc]
+			for i := range n {
+				wg.Go(func() {
+					c, err := b.svc.GetByExternalID(b.ctx, acc, fmt.Sprint("u", i))
+					require.NoError(t, err)
+					require.Equal(t, ids[acc][i], c.ID)
+					require.Equal(t, acc, c.AccountID)
+					require.Equal(t, acc, c.FirstName)
+				})
+				wg.Go(func() {
+					c, err := b.svc.Get(b.ctx, acc, ids[acc][i])
+					require.NoError(t, err)
+					require.Equal(t, fmt.Sprint("u", i), *c.ExternalID)
+					require.Equal(t, acc, c.AccountID)
+				})
+				wg.Go(func() {
+					_, err := b.svc.Get(b.ctx, acc, ids[otherAcc][i])
+					requireProblem(t, err, problem.NotFound, "not_found")
+				})
+				wg.Go(func() {
+					_, err := b.svc.GetByExternalID(b.ctx, acc, fmt.Sprint("missing-", i))
+					requireProblem(t, err, problem.NotFound, "not_found")
+				})
+			}
+		}
+		wg.Wait()
 	})
 }

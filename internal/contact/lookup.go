@@ -1,0 +1,100 @@
+package contact
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/heraldsms/herald/internal/coalesce"
+	"github.com/heraldsms/herald/internal/db"
+)
+
+// Every message sent through the API reads its contact by id or external
+// id. The look-ups of concurrent requests are gathered (see package
+// coalesce) into one statement per account: at 32 requests at once, one
+// statement for every dozen or so messages instead of one each.
+
+// key names one contact of an account by the value of a key column.
+type key struct{ accountID, value string }
+
+// lookupsAtOnce is how many gathered look-ups run at once: one per core of
+// a small server keeps both busy without queueing on the database.
+const (
+	lookupsAtOnce  = 2
+	lookupsMaxKeys = 100
+)
+
+func (s *Service) newLoaders() {
+	s.byID = coalesce.New(lookupsAtOnce, lookupsMaxKeys, func(ctx context.Context, keys []key) (map[key]Contact, error) {
+		return s.fetchByKeys(ctx, keys, func(accountID string, ids []string) (map[string]Contact, error) {
+			return s.GetMany(ctx, accountID, ids)
+		})
+	})
+	s.byExternalID = coalesce.New(lookupsAtOnce, lookupsMaxKeys, func(ctx context.Context, keys []key) (map[key]Contact, error) {
+		return s.fetchByKeys(ctx, keys, func(accountID string, ids []string) (map[string]Contact, error) {
+			return s.getManyByExternalID(ctx, accountID, ids)
+		})
+	})
+}
+
+// fetchByKeys runs get once for each account among keys.
+func (s *Service) fetchByKeys(ctx context.Context, keys []key, get func(accountID string, values []string) (map[string]Contact, error)) (map[key]Contact, error) {
+	values := map[string][]string{}
+	var accounts []string
+	for _, k := range keys {
+		if _, ok := values[k.accountID]; !ok {
+			accounts = append(accounts, k.accountID)
+		}
+		values[k.accountID] = append(values[k.accountID], k.value)
+	}
+	out := make(map[key]Contact, len(keys))
+	for _, acc := range accounts {
+		found, err := get(acc, values[acc])
+		if err != nil {
+			return nil, err
+		}
+		for v, c := range found {
+			out[key{acc, v}] = c
+		}
+	}
+	return out, nil
+}
+
+// getManyByExternalID returns the account's contacts with the given
+// external ids, by external id. On PostgreSQL each id is its own look-up
+// of contacts_external_id, whatever the table's statistics say (see
+// db.KeyedBy for what an IN list can be planned as); SQLite seeks the
+// index for each value of the list.
+func (s *Service) getManyByExternalID(ctx context.Context, accountID string, ids []string) (map[string]Contact, error) {
+	var query string
+	var args []any
+	if s.db.Engine == db.Postgres {
+		query = `SELECT c.* FROM unnest($2::text[]) AS k (external_id), LATERAL (
+			SELECT ` + contactColumns + ` FROM contacts
+			WHERE account_id = $1 AND external_id = k.external_id OFFSET 0) AS c`
+		args = []any{accountID, ids}
+	} else {
+		query = `SELECT ` + contactColumns + ` FROM contacts
+			WHERE account_id = $1 AND external_id IN (` + db.Placeholders(2, len(ids)) + `)`
+		args = append(args, accountID)
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	rows, err := s.db.Read().QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("contact: get by external ids: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]Contact, len(ids))
+	for rows.Next() {
+		c, err := scanContact(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[*c.ExternalID] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("contact: get by external ids: %w", err)
+	}
+	return out, nil
+}
