@@ -64,6 +64,54 @@ func TestCreateMany(t *testing.T) {
 	})
 }
 
+// A batch that reaches the monthly limit takes what is left of the
+// allowance, transactional messages first, and the rest wait in the limit
+// queue; the usage counts only what was granted.
+func TestCreateManyStopsAtTheMonthlyLimit(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setup(t, d, 5)
+		b.clock.Set(at(t, "2026-06-15T16:00:00Z")) // noon in New York: inside the sending window
+		var reqs []message.Request
+		for i := range 8 {
+			kind := message.Marketing
+			if i >= 5 {
+				kind = message.Transactional
+			}
+			c := b.contactAt(t, fmt.Sprintf("+1212555%04d", i), "")
+			reqs = append(reqs, message.Request{ContactID: c, TemplateID: "tpl_1", Kind: kind, Quiet: true})
+		}
+		got, err := b.svc.CreateMany(b.ctx, b.acct.ID, reqs)
+		require.NoError(t, err)
+		statuses := map[message.Kind][]message.Status{}
+		for _, m := range got {
+			statuses[m.Kind] = append(statuses[m.Kind], m.Status)
+		}
+		require.Equal(t, []message.Status{message.Queued, message.Queued, message.Queued}, statuses[message.Transactional])
+		require.ElementsMatch(t, []message.Status{message.Queued, message.Queued,
+			message.LimitQueued, message.LimitQueued, message.LimitQueued}, statuses[message.Marketing])
+		u, err := b.svc.UsageOf(b.ctx, b.acct)
+		require.NoError(t, err)
+		require.Equal(t, int64(5), u.Used)
+		require.Equal(t, []int{100}, b.marks, "a batch that passes several marks announces the highest")
+
+		// With the allowance gone, a marketing batch waits whole and uses
+		// nothing.
+		later := []message.Request{
+			{ContactID: b.contactAt(t, "+12125550100", ""), TemplateID: "tpl_1", Kind: message.Marketing, Quiet: true},
+			{ContactID: b.contactAt(t, "+12125550101", ""), TemplateID: "tpl_1", Kind: message.Marketing, Quiet: true},
+		}
+		more, err := b.svc.CreateMany(b.ctx, b.acct.ID, later)
+		require.NoError(t, err)
+		for _, m := range more {
+			require.Equal(t, message.LimitQueued, m.Status)
+		}
+		u, err = b.svc.UsageOf(b.ctx, b.acct)
+		require.NoError(t, err)
+		require.Equal(t, int64(5), u.Used)
+	})
+}
+
 func TestCreateManyRefusesWhatFailsEveryRequest(t *testing.T) {
 	t.Parallel()
 	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {

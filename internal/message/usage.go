@@ -41,20 +41,18 @@ func reserveMany(ctx context.Context, d *db.DB, tx *sql.Tx, a account.Account, m
 	if len(msgs) == 0 {
 		return 0, nil
 	}
-	month := monthOf(a, now)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO account_usage (account_id, month, used, notified) VALUES ($1, $2, 0, 0)
-		ON CONFLICT (account_id, month) DO NOTHING`, a.ID, month); err != nil {
-		return 0, fmt.Errorf("message: usage: %w", err)
-	}
-	lock := ""
-	if d.Engine == db.Postgres {
-		lock = " FOR UPDATE" // concurrent writers take the allowance one after another
-	}
+	// One statement takes the allowance for every message and says what was
+	// used before; what is not granted is handed back below, which only a
+	// batch that reaches the limit needs. On PostgreSQL the upsert locks the
+	// row, so concurrent writers take the allowance one after another.
+	month, n := monthOf(a, now), int64(len(msgs))
 	var used int64
-	if err := tx.QueryRowContext(ctx, `SELECT used FROM account_usage WHERE account_id = $1 AND month = $2`+lock,
-		a.ID, month).Scan(&used); err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO account_usage (account_id, month, used, notified) VALUES ($1, $2, $3, 0)
+		ON CONFLICT (account_id, month) DO UPDATE SET used = account_usage.used + excluded.used
+		RETURNING used`, a.ID, month, n).Scan(&used); err != nil {
 		return 0, fmt.Errorf("message: usage: %w", err)
 	}
+	used -= n
 	ordered := slices.Clone(msgs)
 	slices.SortStableFunc(ordered, func(x, y *Message) int { return x.Kind.priority() - y.Kind.priority() })
 	free, granted := max(0, a.MonthlyLimit-used), int64(0)
@@ -74,12 +72,14 @@ func reserveMany(ctx context.Context, d *db.DB, tx *sql.Tx, a account.Account, m
 			}
 		}
 	}
+	if granted < n {
+		if _, err := tx.ExecContext(ctx, `UPDATE account_usage SET used = used - $3 WHERE account_id = $1 AND month = $2`,
+			a.ID, month, n-granted); err != nil {
+			return 0, fmt.Errorf("message: usage: %w", err)
+		}
+	}
 	if granted == 0 {
 		return 0, nil
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE account_usage SET used = used + $3 WHERE account_id = $1 AND month = $2`,
-		a.ID, month, granted); err != nil {
-		return 0, fmt.Errorf("message: usage: %w", err)
 	}
 	return crossMark(ctx, tx, a, month, used+granted)
 }
