@@ -65,21 +65,7 @@ func (s *Service) fetchByKeys(ctx context.Context, keys []key, get func(accountI
 // db.KeyedBy for what an IN list can be planned as); SQLite seeks the
 // index for each value of the list.
 func (s *Service) getManyByExternalID(ctx context.Context, accountID string, ids []string) (map[string]Contact, error) {
-	var query string
-	var args []any
-	if s.db.Engine == db.Postgres {
-		query = `SELECT c.* FROM unnest($2::text[]) AS k (external_id), LATERAL (
-			SELECT ` + contactColumns + ` FROM contacts
-			WHERE account_id = $1 AND external_id = k.external_id OFFSET 0) AS c`
-		args = []any{accountID, ids}
-	} else {
-		query = `SELECT ` + contactColumns + ` FROM contacts
-			WHERE account_id = $1 AND external_id IN (` + db.Placeholders(2, len(ids)) + `)`
-		args = append(args, accountID)
-		for _, id := range ids {
-			args = append(args, id)
-		}
-	}
+	query, args := externalIDsQuery(s.db.Engine, accountID, ids)
 	rows, err := s.db.Read().QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("contact: get by external ids: %w", err)
@@ -97,4 +83,18 @@ func (s *Service) getManyByExternalID(ctx context.Context, accountID string, ids
 		return nil, fmt.Errorf("contact: get by external ids: %w", err)
 	}
 	return out, nil
+}
+
+func externalIDsQuery(e db.Engine, accountID string, ids []string) (string, []any) {
+	if e == db.Postgres {
+		return `SELECT c.* FROM unnest($2::text[]) AS k (external_id), LATERAL (
+			SELECT ` + contactColumns + ` FROM contacts
+			WHERE account_id = $1 AND external_id = k.external_id OFFSET 0) AS c`, []any{accountID, ids}
+	}
+	args := []any{accountID}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return `SELECT ` + contactColumns + ` FROM contacts
+		WHERE account_id = $1 AND external_id IN (` + db.Placeholders(2, len(ids)) + `)`, args
 }
