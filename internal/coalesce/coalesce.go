@@ -54,9 +54,9 @@ func New[K comparable, V any](inFlight, maxKeys int, fetch Fetch[K, V]) *Loader[
 
 // Load returns the value for key, and whether it was found. It fetches at
 // once when fewer than inFlight fetches are running; otherwise it waits
-// for the next fetch, which takes the keys queued by then (up to
-// maxKeys of them). A fetch's error is the error of every key in it. When ctx ends
-// first, Load returns ctx's error; the fetch goes on for the others.
+// for the next fetch, which takes the keys queued by then (up to maxKeys
+// of them). A fetch's error is the error of every key in it. When ctx
+// ends first, Load returns ctx's error; the fetch goes on for the others.
 func (l *Loader[K, V]) Load(ctx context.Context, key K) (V, bool, error) {
 	r := &request[K, V]{key: key, ctx: ctx, done: make(chan result[V], 1)}
 	l.mu.Lock()

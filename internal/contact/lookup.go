@@ -10,14 +10,14 @@ import (
 
 // Every message sent through the API reads its contact by id or external
 // id. The look-ups of concurrent requests are gathered (see package
-// coalesce) into one statement per account: at 32 requests at once, one
-// statement for every dozen or so messages instead of one each.
+// coalesce) into one statement per account: with 32 API clients, about
+// three messages' look-ups a statement.
 
 // key names one contact of an account by the value of a key column.
 type key struct{ accountID, value string }
 
-// lookupsAtOnce is how many gathered look-ups run at once: one per core of
-// a small server keeps both busy without queueing on the database.
+// lookupsAtOnce look-ups run at once, each of at most lookupsMaxKeys keys;
+// a caller that finds both running waits for the next.
 const (
 	lookupsAtOnce  = 2
 	lookupsMaxKeys = 100
@@ -85,6 +85,7 @@ func (s *Service) getManyByExternalID(ctx context.Context, accountID string, ids
 	return out, nil
 }
 
+// externalIDsQuery is getManyByExternalID's statement and its arguments.
 func externalIDsQuery(e db.Engine, accountID string, ids []string) (string, []any) {
 	if e == db.Postgres {
 		return `SELECT c.* FROM unnest($2::text[]) AS k (external_id), LATERAL (
