@@ -17,7 +17,10 @@ import (
 type key struct{ accountID, value string }
 
 // lookupsAtOnce look-ups run at once, each of at most lookupsMaxKeys keys;
-// a caller that finds both running waits for the next.
+// a caller that finds both running waits for the next. In alternating
+// PostgreSQL pipeline runs two did better than one (the API waited on
+// each look-up in turn: 647–680 delivered/s against 767–812) and than four
+// (fewer keys a statement: 767–842 against 857–898).
 const (
 	lookupsAtOnce  = 2
 	lookupsMaxKeys = 100
