@@ -97,7 +97,7 @@ func TestLoaderGathersWhatQueuesBehindAFetch(t *testing.T) {
 	for _, k := range []int{1, 2, 2, 3, 4, 5} {
 		go load(k)
 	}
-	time.Sleep(20 * time.Millisecond) // let them all queue
+	waitFor(t, func() bool { return l.Queued() == 6 })
 	close(r.gate)
 	got := map[int]int{}
 	for range 7 {
@@ -134,7 +134,7 @@ func TestLoaderFetchErrorReachesEveryCallerInIt(t *testing.T) {
 	waitFor(t, func() bool { return r.callCount() == 1 })
 	go func() { _, _, err := l.Load(ctx, 2); errs <- err }()
 	go func() { _, _, err := l.Load(ctx, 3); errs <- err }()
-	time.Sleep(20 * time.Millisecond)
+	waitFor(t, func() bool { return l.Queued() == 2 })
 	close(r.gate)
 	for range 3 {
 		require.ErrorIs(t, <-errs, broken)
@@ -165,7 +165,7 @@ func TestLoaderCallerGivesUp(t *testing.T) {
 	go func() { _, _, err := l.Load(gone, 2); late <- err }()
 	stays := make(chan string, 1)
 	go func() { v, _, _ := l.Load(ctx, 3); stays <- v }()
-	time.Sleep(20 * time.Millisecond)
+	waitFor(t, func() bool { return l.Queued() == 2 })
 	giveUp()
 	require.ErrorIs(t, <-late, context.Canceled)
 

@@ -439,10 +439,10 @@ func TestConcurrentLookUpsStayInTheirAccount(t *testing.T) {
 		require.NoError(t, err)
 		const n = 40
 		ids := map[string][]string{} // account → contact id of external id "u<i>"
-		for _, acc := range []string{b.acct, other.ID} {
+		for a, acc := range []string{b.acct, other.ID} {
 			for i := range n {
 				c, _, err := b.svc.Upsert(b.ctx, acc, contact.Input{ExternalID: str(fmt.Sprint("u", i)),
-					Phone: str(fmt.Sprintf("+1734626%04d", i+len(ids)*100)), FirstName: str(acc)}, apiChange)
+					Phone: str(fmt.Sprintf("+1734626%04d", a*100+i)), FirstName: str(acc)}, apiChange)
 				require.NoError(t, err)
 				ids[acc] = append(ids[acc], c.ID)
 			}
