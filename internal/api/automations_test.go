@@ -423,6 +423,7 @@ func TestEventBadInput(t *testing.T) {
 			{"bad phone", map[string]any{"id": "a", "type": "reward.approved", "contact": map[string]any{"phone": "12"}}, 422, ""},
 			{"unknown field", map[string]any{"id": "a", "type": "reward.approved", "contact": contact, "colour": "red"}, 400, "unknown_field"},
 			{"data not an object", map[string]any{"id": "a", "type": "reward.approved", "contact": contact, "data": []int{1}}, 422, "invalid_type"},
+			{"NUL in the data", map[string]any{"id": "a", "type": "reward.approved", "contact": contact, "data": map[string]any{"note": "\x00"}}, 422, "invalid_text"},
 		}
 		for _, tc := range cases {
 			res := b.do("POST", "/api/v1/events", b.admin, tc.body)
@@ -440,6 +441,7 @@ func TestEventBadInput(t *testing.T) {
 			map[string]any{"id": "a", "type": "reward.approved", "contact": contact},
 			map[string]any{"id": "b3", "type": "reward.approved", "contact": contact, "extra": 1},
 			map[string]any{"id": "b4", "type": "points.earned", "contact": contact},
+			map[string]any{"id": "b5", "type": "points.earned", "contact": contact, "data": map[string]any{"note": "a\x00b"}},
 		}})
 		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
 		body := res.json(t)
@@ -452,8 +454,8 @@ func TestEventBadInput(t *testing.T) {
 			}
 			got = append(got, s)
 		}
-		require.Equal(t, []string{"accepted", "error:event_type_invalid", "duplicate", "error:unknown_field", "accepted"}, got)
-		require.Equal(t, map[string]any{"accepted": 2.0, "duplicate": 1.0, "error": 2.0}, body["counts"])
+		require.Equal(t, []string{"accepted", "error:event_type_invalid", "duplicate", "error:unknown_field", "accepted", "error:invalid_text"}, got)
+		require.Equal(t, map[string]any{"accepted": 2.0, "duplicate": 1.0, "error": 3.0}, body["counts"])
 
 		many := make([]any, 1001)
 		for i := range many {

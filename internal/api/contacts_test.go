@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -170,4 +171,38 @@ func TestExportGuardsAgainstFormulas(t *testing.T) {
 	require.Contains(t, row, "+17346263333", "a phone is not mistaken for a formula")
 	_, err = r.Read()
 	require.ErrorIs(t, err, io.EOF)
+}
+
+// Text holding a NUL character, which PostgreSQL cannot store, is refused
+// alike on both engines, naming the field, and writes nothing. A backslash
+// followed by "u0000" is ordinary text.
+func TestTextWithANULCharacterIsRefused(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setup(t, d)
+		for _, bad := range []struct {
+			body  string
+			field string
+		}{
+			{`{"external_id": "adv-\u0000", "phone": "+17346263333"}`, "external_id"},
+			{`{"phone": "+17346263333", "first_name": "A\u0000va"}`, "first_name"},
+			{`{"phone": "+17346263333", "attributes": {"tier": ["gold", "\u0000"]}}`, "attributes"},
+			{`{"phone": "+17346263333", "attributes": {"ti\u0000er": "gold"}}`, "attributes"},
+		} {
+			res := b.do("POST", "/api/v1/contacts", b.admin, bad.body)
+			require.Equal(t, http.StatusUnprocessableEntity, res.status, "%s: %s", bad.body, res.body)
+			require.Equal(t, "invalid_text", res.errorCode(t), bad.body)
+			var env struct {
+				Error struct{ Field string } `json:"error"`
+			}
+			require.NoError(t, json.Unmarshal(res.body, &env))
+			require.Equal(t, bad.field, env.Error.Field, bad.body)
+		}
+		list := b.do("GET", "/api/v1/contacts", b.admin, nil).json(t)
+		require.Empty(t, list["data"], "nothing was written")
+
+		res := b.do("POST", "/api/v1/contacts", b.admin, `{"external_id": "adv-\\u0000", "phone": "+17346263333"}`)
+		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+		require.Equal(t, `adv-\u0000`, res.json(t)["external_id"])
+	})
 }

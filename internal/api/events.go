@@ -46,7 +46,7 @@ func (s *Server) postEventBatch(w http.ResponseWriter, r *http.Request, p accoun
 	var in struct {
 		Events []json.RawMessage `json:"events"`
 	}
-	if err := decodeJSON(w, r, &in); err != nil {
+	if _, err := decodeBody(w, r, &in); err != nil { // each event is checked for NUL on its own
 		return err
 	}
 	switch {
@@ -111,7 +111,7 @@ func (s *Server) postEventBatch(w http.ResponseWriter, r *http.Request, p accoun
 const batchIngesters = 16
 
 // decodeStrict reads one JSON value as decodeJSON does a body: unknown
-// fields and trailing data refused.
+// fields, trailing data and text holding a NUL character refused.
 func decodeStrict(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -121,5 +121,5 @@ func decodeStrict(raw []byte, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return problem.New(problem.Malformed, "malformed_json", "", "the event has data after its JSON value")
 	}
-	return nil
+	return refuseNUL(raw)
 }

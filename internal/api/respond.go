@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,24 +53,77 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 }
 
 // decodeJSON reads a JSON body into v, refusing a wrong content type, a
-// body over the limit, malformed JSON, unknown fields, wrong types and
-// trailing data, each with its own code.
+// body over the limit, malformed JSON, unknown fields, wrong types, text
+// holding a NUL character and trailing data, each with its own code.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	raw, err := decodeBody(w, r, v)
+	if err != nil {
+		return err
+	}
+	return refuseNUL(raw)
+}
+
+// decodeBody is decodeJSON without the check for NUL characters, for a
+// body whose parts are checked one by one (an event batch); it returns
+// the body read.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
-			return problem.New(problem.Malformed, "unsupported_media_type", "", "send the body as application/json")
+			return nil, problem.New(problem.Malformed, "unsupported_media_type", "", "send the body as application/json")
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return nil, jsonProblem(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonProblem(err)
+		return nil, jsonProblem(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return problem.New(problem.Malformed, "malformed_json", "", "the body has data after its JSON value")
+		return nil, problem.New(problem.Malformed, "malformed_json", "", "the body has data after its JSON value")
+	}
+	return raw, nil
+}
+
+// refuseNUL refuses a JSON value any of whose strings (keys included)
+// holds U+0000, naming the top-level field it is in. PostgreSQL's text
+// cannot hold the character, so such a value failed there as an internal
+// error where SQLite stored it; both now refuse it alike. A body without
+// the escape is not read again.
+func refuseNUL(raw []byte) error {
+	if !bytes.Contains(raw, []byte(`\u0000`)) {
+		return nil
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		fields = map[string]json.RawMessage{"": raw} // not an object: no field to name
+	}
+	for name, v := range fields {
+		if strings.ContainsRune(name, 0) || holdsNUL(v) {
+			return problem.Invalidf("invalid_text", name, "%s holds a NUL character (\\u0000), which text may not contain", fieldName(name))
+		}
 	}
 	return nil
+}
+
+// holdsNUL reports whether any string in the JSON value raw holds U+0000.
+func holdsNUL(raw []byte) bool {
+	if !bytes.Contains(raw, []byte(`\u0000`)) {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if str, ok := tok.(string); ok && strings.ContainsRune(str, 0) {
+			return true
+		}
+	}
 }
 
 func jsonProblem(err error) error {
