@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/heraldsms/herald/internal/storable"
 )
 
 // This file reads contact CSV files row by row and writes contact exports.
@@ -308,6 +310,8 @@ func (r *ImportReader) row(rec []string, line int) (row ImportRow, ok bool, err 
 		switch {
 		case !utf8.ValidString(v):
 			return fail(RowBadEncoding, col.name, `%s is not UTF-8 text (save the file as "CSV UTF-8")`, col.name)
+		case !storable.Text(v):
+			return fail(RowBadEncoding, col.name, "%s %s", col.name, storable.Why(v))
 		case len(v) > importMaxCellBytes:
 			return fail(RowTooLong, col.name, "%s is longer than %d bytes", col.name, importMaxCellBytes)
 		}
@@ -394,6 +398,9 @@ func (row *ImportRow) setAttributesJSON(v string) (code, msg string) {
 	var attrs map[string]any
 	if err := dec.Decode(&attrs); err != nil || attrs == nil || dec.More() {
 		return RowBadAttributes, `not a JSON object like {"tier":"gold"}`
+	}
+	if !storable.JSON(attrs) {
+		return RowBadEncoding, `a member holds a NUL character (\u0000), which text may not contain`
 	}
 	for k, val := range attrs {
 		if _, set := row.Attributes[k]; !set {

@@ -164,6 +164,11 @@ func TestImportReaderRows(t *testing.T) {
 			[]row{{Line: 2, Phone: "+17346263333", FirstName: "=Ann", Attributes: attrs{"note": "'tis"}}}, nil,
 		},
 		{"Latin-1 cell", "phone,first_name\n1,Ren\xE9\n", nil, []string{"2:invalid_text"}},
+		{
+			"NUL character", "phone,first_name,note,attributes\n1,A\x00nn,,\n2,,b\x00,\n3,,,\"{\"\"k\"\":\"\"\\u0000\"\"}\"\n4,,,\"{\"\"\\u0000\"\":1}\"\n5,Bo,ok,\n",
+			[]row{{Line: 6, Phone: "5", FirstName: "Bo", Attributes: attrs{"note": "ok"}}},
+			[]string{"2:invalid_text", "3:invalid_text", "4:invalid_text", "5:invalid_text"},
+		},
 		{"huge cell", "phone,note\n1," + strings.Repeat("x", importMaxCellBytes+1) + "\n", nil, []string{"2:too_long"}},
 	}
 	for _, tt := range tests {

@@ -11,6 +11,7 @@ import (
 	"github.com/heraldsms/herald/internal/consent"
 	"github.com/heraldsms/herald/internal/phone"
 	"github.com/heraldsms/herald/internal/problem"
+	"github.com/heraldsms/herald/internal/storable"
 )
 
 // Limits on what a contact may hold.
@@ -146,6 +147,9 @@ func checkAttributes(attrs map[string]any) error {
 			return problem.Invalidf("invalid_attribute", "attributes",
 				"attribute name %q must be 1-%d letters, digits, '_' or '-'", k, maxAttributeKey)
 		}
+	}
+	if !storable.JSON(map[string]any(attrs)) {
+		return problem.Invalidf("invalid_text", "attributes", "an attribute's value holds a NUL character, which text may not contain")
 	}
 	if b, err := json.Marshal(attrs); err != nil || len(b) > maxAttributesBytes {
 		return problem.Invalidf("too_large", "attributes", "attributes must be under %d bytes of JSON", maxAttributesBytes)

@@ -168,6 +168,10 @@ func TestBadFieldsAreRefused(t *testing.T) {
 			{"control char", contact.Input{Phone: str("+17346263333"), FirstName: str("A\x00va")}, "invalid_text"},
 			{"bad zone", contact.Input{Phone: str("+17346263333"), TimeZone: str("Mars/Olympus")}, "invalid_time_zone"},
 			{"bad attribute name", contact.Input{Phone: str("+17346263333"), Attributes: map[string]any{"a b": 1}}, "invalid_attribute"},
+			{"NUL in an attribute", contact.Input{Phone: str("+17346263333"), Attributes: map[string]any{"tier": "go\x00ld"}}, "invalid_text"},
+			{"NUL deep in an attribute", contact.Input{Phone: str("+17346263333"), Attributes: map[string]any{"a": []any{map[string]any{"b\x00": 1}}}}, "invalid_text"},
+			{"NUL in a phone", contact.Input{Phone: str("+1734\x006263333")}, "invalid_phone"},
+			{"NUL in an email", contact.Input{Phone: str("+17346263333"), Email: str("ava\x00@example.com")}, "invalid_text"},
 			{"bad preference", contact.Input{Phone: str("+17346263333"), SMSPreference: str("yes")}, "invalid_preference"},
 			{"long external id", contact.Input{ExternalID: str(long)}, "too_long"},
 		}
@@ -390,6 +394,29 @@ func TestImportTimeZones(t *testing.T) {
 			{Row: 3, Code: contact.RowBadTimeZone, Field: "Time Zone", Message: `Time Zone: "Local" is not an IANA time zone such as America/Chicago`},
 		}}, res)
 		require.Equal(t, map[string]string{"a1": "America/Chicago", "a2": "Europe/Paris"}, timeZones(t, b))
+		require.Equal(t, 2, countContacts(t, b))
+	})
+}
+
+// A NUL character fits no PostgreSQL text or jsonb; SQLite would keep it.
+// On both engines its row is refused with the column named, and the rows
+// around it are imported.
+func TestImportRefusesNULCharacters(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setup(t, d)
+		res, err := b.svc.Import(b.ctx, b.acct, strings.NewReader("external_id,phone,first_name,tier,attributes\r\n"+
+			"a1,+17346263333,Ava,gold,\r\n"+
+			"a2,+14155550142,Ben,sil\x00ver,\r\n"+
+			"a3,+13125550199,Cy,,\"{\"\"note\"\":\"\"a\\u0000b\"\"}\"\r\n"+
+			"a4\x00,+13125550198,Di,,\r\n"+
+			"a5,+13125550197,Ed,,\"{\"\"note\"\":\"\"fine\"\"}\"\r\n"), importChange)
+		require.NoError(t, err)
+		require.Equal(t, contact.ImportResult{Created: 2, Failed: 3, Errors: []contact.ImportError{
+			{Row: 3, Code: contact.RowBadEncoding, Field: "tier", Message: "tier holds a NUL character, which text may not contain"},
+			{Row: 4, Code: contact.RowBadEncoding, Field: "attributes", Message: `attributes: a member holds a NUL character (\u0000), which text may not contain`},
+			{Row: 5, Code: contact.RowBadEncoding, Field: "external_id", Message: "external_id holds a NUL character, which text may not contain"},
+		}}, res)
 		require.Equal(t, 2, countContacts(t, b))
 	})
 }
