@@ -11,6 +11,7 @@ import (
 	"github.com/heraldsms/herald/internal/message"
 	"github.com/heraldsms/herald/internal/problem"
 	"github.com/heraldsms/herald/internal/provider/twilio"
+	"github.com/heraldsms/herald/internal/storable"
 )
 
 // maxCarrierBody bounds a carrier webhook; Twilio's are a few KB.
@@ -38,6 +39,9 @@ func (s *Server) carrierAccount(w http.ResponseWriter, r *http.Request) (account
 	}
 	fullURL := s.PublicURL + r.URL.RequestURI()
 	sid := form.Get("AccountSid")
+	if !storable.Text(sid) {
+		return account.Account{}, nil, errBadSignature // no account has such a SID
+	}
 	signers, fresh, err := s.carriers.signers(r, s.Accounts, sid, false)
 	if err != nil {
 		return account.Account{}, nil, err
@@ -45,7 +49,7 @@ func (s *Server) carrierAccount(w http.ResponseWriter, r *http.Request) (account
 	for {
 		for _, sg := range signers {
 			if twilio.Validate(sg.token, fullURL, form, sig) {
-				return sg.account, form, nil
+				return sg.account, cleanForm(form), nil
 			}
 		}
 		if fresh {
@@ -57,6 +61,21 @@ func (s *Server) carrierAccount(w http.ResponseWriter, r *http.Request) (account
 			return account.Account{}, nil, err
 		}
 	}
+}
+
+// cleanForm makes a signed carrier form's text storable. A carrier's
+// report is kept, not refused: a reply's body that held a NUL character
+// still reaches the inbox, without it.
+func cleanForm(form url.Values) url.Values {
+	out := make(url.Values, len(form))
+	for name, vs := range form {
+		clean := make([]string, len(vs))
+		for i, v := range vs {
+			clean[i] = storable.Clean(v)
+		}
+		out[storable.Clean(name)] = clean
+	}
+	return out
 }
 
 // signerCacheFor is how long a sub-account's accounts and tokens are kept
@@ -130,8 +149,8 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request, _ account.
 	}
 	err = s.Messages.ApplyCarrierStatus(r.Context(), a.ID, message.CarrierStatus{
 		CarrierID: cb.MessageSid, Status: cb.MessageStatus, ErrorCode: cb.ErrorCode,
-		Token:     r.Header.Get("I-Twilio-Idempotency-Token"),
-		MessageID: r.URL.Query().Get(message.CallbackParam),
+		Token:     storable.Clean(r.Header.Get("I-Twilio-Idempotency-Token")),
+		MessageID: storable.Clean(r.URL.Query().Get(message.CallbackParam)),
 	})
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/heraldsms/herald/internal/problem"
+	"github.com/heraldsms/herald/internal/storable"
 )
 
 // queryParams reads, from openapi.json, the query parameters each
@@ -87,6 +88,20 @@ func checkQuery(r *http.Request, route string, allowed []string) error {
 			return problem.New(problem.Malformed, "repeated_parameter", name,
 				fmt.Sprintf("%q is given %d times; give it once", name, len(values[name])))
 		}
+		if v := values[name][0]; !storable.Text(v) {
+			return problem.New(problem.Malformed, "malformed_query", name,
+				fmt.Sprintf("%q %s", name, storable.Why(v)))
+		}
 	}
 	return nil
+}
+
+// checkPath refuses a path whose decoded text could name nothing Herald
+// keeps: a NUL character or bytes that are not UTF-8 (%00, %FF). Without
+// this, PostgreSQL would fail the look-up it reaches.
+func checkPath(r *http.Request) error {
+	if storable.Text(r.URL.Path) {
+		return nil
+	}
+	return problem.New(problem.Malformed, "malformed_path", "", "the path "+storable.Why(r.URL.Path))
 }

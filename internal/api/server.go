@@ -94,6 +94,9 @@ func (s *Server) endpoint(rt route, query []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authorize(r, rt.access)
 		if err == nil && rt.access != carrier {
+			err = checkPath(r)
+		}
+		if err == nil && rt.access != carrier {
 			err = checkQuery(r, name, query)
 		}
 		if err == nil {
