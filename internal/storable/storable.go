@@ -36,8 +36,9 @@ func Why(s string) string {
 }
 
 // Form returns the first name in vs, in sorted order, that is not
-// storable or has a value that is not, and false; or "", true when all are.
-func Form(vs url.Values) (name string, ok bool) {
+// storable or has a value that is not, with Why of what is wrong; or two
+// empty strings when all are storable.
+func Form(vs url.Values) (name, why string) {
 	names := make([]string, 0, len(vs))
 	for n := range vs {
 		names = append(names, n)
@@ -45,15 +46,15 @@ func Form(vs url.Values) (name string, ok bool) {
 	slices.Sort(names)
 	for _, n := range names {
 		if !Text(n) {
-			return n, false
+			return n, Why(n)
 		}
 		for _, v := range vs[n] {
 			if !Text(v) {
-				return n, false
+				return n, Why(v)
 			}
 		}
 	}
-	return "", true
+	return "", ""
 }
 
 // JSON reports whether every string in a decoded JSON value (object keys

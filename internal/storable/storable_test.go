@@ -45,23 +45,24 @@ func TestText(t *testing.T) {
 
 func TestForm(t *testing.T) {
 	t.Parallel()
+	const nul, notUTF8 = "holds a NUL character, which text may not contain", "is not UTF-8 text"
 	tests := []struct {
-		name string
-		in   url.Values
-		bad  string
+		name     string
+		in       url.Values
+		bad, why string
 	}{
-		{"empty", url.Values{}, ""},
-		{"plain", url.Values{"a": {"1"}, "b": {"x", "y"}}, ""},
-		{"a bad value", url.Values{"a": {"1"}, "b": {"x", "y\x00"}}, "b"},
-		{"a bad name", url.Values{"a\xff": {"1"}}, "a\xff"},
-		{"the first in order", url.Values{"z": {"\x00"}, "m": {"\xff"}, "a": {"ok"}}, "m"},
+		{"empty", url.Values{}, "", ""},
+		{"plain", url.Values{"a": {"1"}, "b": {"x", "y"}}, "", ""},
+		{"a bad value", url.Values{"a": {"1"}, "b": {"x", "y\x00"}}, "b", nul},
+		{"a bad name", url.Values{"a\xff": {"1"}}, "a\xff", notUTF8},
+		{"the first in order", url.Values{"z": {"\x00"}, "m": {"\xff"}, "a": {"ok"}}, "m", notUTF8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			name, ok := storable.Form(tt.in)
-			require.Equal(t, tt.bad == "", ok)
+			name, why := storable.Form(tt.in)
 			require.Equal(t, tt.bad, name)
+			require.Equal(t, tt.why, why)
 		})
 	}
 }

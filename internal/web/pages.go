@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/problem"
+	"github.com/heraldsms/herald/internal/storable"
 	"github.com/heraldsms/herald/internal/user"
 )
 
@@ -109,6 +110,9 @@ func (s *Server) endpoint(p page) http.Handler {
 			err = parseForm(w, r)
 		}
 		if err == nil {
+			err = checkText(r)
+		}
+		if err == nil {
 			err = s.allow(r, p, v)
 		}
 		if err == nil {
@@ -118,6 +122,24 @@ func (s *Server) endpoint(p page) http.Handler {
 			s.fail(w, r, v, err)
 		}
 	})
+}
+
+// checkText refuses a request whose path, query or form fields hold text
+// that PostgreSQL cannot keep (see storable), before any look-up fails on
+// it; SQLite is held to the same rule. An uploaded file's contents are the
+// import's to check, row by row.
+func checkText(r *http.Request) error {
+	if !storable.Text(r.URL.Path) {
+		return problem.New(problem.Malformed, "malformed_path", "", "this address "+storable.Why(r.URL.Path))
+	}
+	fields := r.Form // the query and the form, once a write's form is read
+	if fields == nil {
+		fields = r.URL.Query()
+	}
+	if name, why := storable.Form(fields); why != "" {
+		return problem.Invalidf("invalid_text", name, "the field %q %s", name, why)
+	}
+	return nil
 }
 
 // allow checks the CSRF token of a write and the page's access rule. A
