@@ -51,9 +51,16 @@ func machineBusy() (time.Duration, error) {
 	if !sc.Scan() {
 		return 0, fmt.Errorf("benchkit: /proc/stat is empty")
 	}
-	fields := strings.Fields(sc.Text())
+	return parseCPULine(sc.Text())
+}
+
+// parseCPULine reads /proc/stat's first line: "cpu" and the ticks each
+// state took, in the kernel's order (user nice system idle iowait irq
+// softirq steal …).
+func parseCPULine(line string) (time.Duration, error) {
+	fields := strings.Fields(line)
 	if len(fields) < 8 || fields[0] != "cpu" {
-		return 0, fmt.Errorf("benchkit: unexpected /proc/stat line %q", sc.Text())
+		return 0, fmt.Errorf("benchkit: unexpected /proc/stat line %q", line)
 	}
 	var ticks int64
 	for _, i := range []int{1, 2, 3, 6, 7} { // user nice system irq softirq
