@@ -96,6 +96,7 @@ type options struct {
 }
 
 func main() {
+	app.TuneGC(os.Getenv) // as herald does
 	var o options
 	flag.StringVar(&o.engine, "engine", "sqlite", "sqlite or postgres")
 	flag.StringVar(&o.dbURL, "database-url", os.Getenv("HERALD_TEST_POSTGRES_URL"), "PostgreSQL URL (engine postgres)")

@@ -11,6 +11,7 @@ import (
 )
 
 func main() {
+	app.TuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := app.Main(ctx, os.Args[1:], app.Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin})
 	stop()
