@@ -65,8 +65,12 @@ func (s *Server) carrierAccount(w http.ResponseWriter, r *http.Request) (account
 
 // cleanForm makes a signed carrier form's text storable. A carrier's
 // report is kept, not refused: a reply's body that held a NUL character
-// still reaches the inbox, without it.
+// still reaches the inbox, without it. A form that is storable already,
+// as every real one is, is returned as it is.
 func cleanForm(form url.Values) url.Values {
+	if _, why := storable.Form(form); why == "" {
+		return form
+	}
 	out := make(url.Values, len(form))
 	for name, vs := range form {
 		clean := make([]string, len(vs))

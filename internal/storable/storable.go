@@ -39,22 +39,21 @@ func Why(s string) string {
 // storable or has a value that is not, with Why of what is wrong; or two
 // empty strings when all are storable.
 func Form(vs url.Values) (name, why string) {
-	names := make([]string, 0, len(vs))
-	for n := range vs {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		if !Text(n) {
-			return n, Why(n)
-		}
-		for _, v := range vs[n] {
-			if !Text(v) {
-				return n, Why(v)
-			}
+	var bad []string
+	for n, values := range vs {
+		if !Text(n) || slices.ContainsFunc(values, func(v string) bool { return !Text(v) }) {
+			bad = append(bad, n)
 		}
 	}
-	return "", ""
+	if len(bad) == 0 {
+		return "", ""
+	}
+	name = slices.Min(bad) // the same request always names the same field
+	if !Text(name) {
+		return name, Why(name)
+	}
+	i := slices.IndexFunc(vs[name], func(v string) bool { return !Text(v) })
+	return name, Why(vs[name][i])
 }
 
 // JSON reports whether every string in a decoded JSON value (object keys
