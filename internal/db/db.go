@@ -46,6 +46,9 @@ type DB struct {
 	Engine Engine
 	write  *sql.DB
 	read   *sql.DB
+	// prepareInserts says inserts are prepared by name on PostgreSQL
+	// (see insert); not when the database URL chose its own query mode.
+	prepareInserts bool
 }
 
 // Options says where the data lives.
@@ -103,7 +106,8 @@ func openPostgres(opts Options) (*DB, error) {
 	// queries: the foreign-key checks behind every insert, planned anew
 	// for every row, took a fifth of the server's CPU in a promotion. A
 	// database URL that names its own default_query_exec_mode keeps it.
-	if !strings.Contains(opts.URL, "default_query_exec_mode=") {
+	ownMode := strings.Contains(opts.URL, "default_query_exec_mode=")
+	if !ownMode {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
 	}
 	pool := stdlib.OpenDB(*cfg)
@@ -114,7 +118,7 @@ func openPostgres(opts Options) (*DB, error) {
 	pool.SetMaxOpenConns(n)
 	pool.SetMaxIdleConns(n)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{Engine: Postgres, write: pool, read: pool}, nil
+	return &DB{Engine: Postgres, write: pool, read: pool, prepareInserts: !ownMode}, nil
 }
 
 // sqlitePragmas are set on every SQLite connection. synchronous=FULL because

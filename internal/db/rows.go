@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // stmtParams bounds the parameters of one multi-row INSERT. Both engines
@@ -90,6 +92,12 @@ func (d *DB) InsertReturning(ctx context.Context, q Querier, table string, colum
 	return d.insert(ctx, q, table, columns, rows, suffix, scan)
 }
 
+// insert writes rows. On PostgreSQL its statement, an insert from unnest
+// of one array per column, has a single plan whatever its values (every
+// row is written; there is nothing to choose), so unlike Herald's other
+// statements it is prepared by name, once per connection, and later runs
+// skip the server's parse and plan; the pipeline's inserts of messages,
+// log entries and callback tokens are a good part of its statements.
 func (d *DB) insert(ctx context.Context, q Querier, table string, columns []Column, rows [][]any, suffix string, scan func(*sql.Rows) error) error {
 	names := make([]string, len(columns))
 	for i, c := range columns {
@@ -100,6 +108,9 @@ func (d *DB) insert(ctx context.Context, q Querier, table string, columns []Colu
 		suffix = " " + suffix
 	}
 	err := d.BindRows(columns, rows, func(source string, args []any) error {
+		if d.prepareInserts {
+			args = append([]any{pgx.QueryExecModeCacheStatement}, args...)
+		}
 		return execOrScan(ctx, q, head+source+suffix, args, scan)
 	})
 	if err != nil {

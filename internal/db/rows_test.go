@@ -195,3 +195,53 @@ func TestBindRowsJoinsAnUpdate(t *testing.T) {
 		require.Equal(t, 350, untouched, "the odd rows kept their values")
 	})
 }
+
+// On PostgreSQL an insert from unnest is prepared by name once per
+// connection and run by that name after, its plan being the same for any
+// values; other statements stay unnamed (TestPostgresPlansEachStatement).
+// A database URL that chooses its own query mode keeps it for inserts too.
+func TestPostgresPreparesInsertsOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	at := clock.Normalize(time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC))
+	// inserts writes ten batches of different sizes on one connection
+	// and returns that connection's named statements.
+	inserts := func(d *db.DB) []string {
+		createBulkTable(t, d)
+		conn, err := d.Write().Conn(ctx)
+		require.NoError(t, err)
+		defer conn.Close()
+		for i := range 10 {
+			rows := make([][]any, i+1)
+			for j := range rows {
+				rows[j] = bulkRow(i*100+j, at)
+			}
+			require.NoError(t, d.Insert(ctx, conn, "bulk", bulkColumns, rows, "ON CONFLICT DO NOTHING"))
+		}
+		var n int
+		require.NoError(t, conn.QueryRowContext(ctx, `SELECT count(*) FROM bulk`).Scan(&n))
+		require.Equal(t, 55, n, "every row of every batch was written")
+		rows, err := conn.QueryContext(ctx, `SELECT statement FROM pg_prepared_statements`)
+		require.NoError(t, err)
+		defer rows.Close()
+		var named []string
+		for rows.Next() {
+			var s string
+			require.NoError(t, rows.Scan(&s))
+			named = append(named, s)
+		}
+		require.NoError(t, rows.Err())
+		return named
+	}
+
+	named := inserts(dbtest.New(t, db.Postgres))
+	require.Len(t, named, 1, "one statement for the ten inserts")
+	require.Contains(t, named[0], "INSERT INTO bulk")
+
+	opts := dbtest.Options(t, db.Postgres)
+	opts.URL += "&default_query_exec_mode=describe_exec"
+	d, err := db.Open(ctx, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	require.Empty(t, inserts(d), "the URL's mode is kept")
+}
