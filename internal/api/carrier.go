@@ -73,11 +73,9 @@ func cleanForm(form url.Values) url.Values {
 	}
 	out := make(url.Values, len(form))
 	for name, vs := range form {
-		clean := make([]string, len(vs))
-		for i, v := range vs {
-			clean[i] = storable.Clean(v)
+		for _, v := range vs {
+			out.Add(storable.Clean(name), storable.Clean(v)) // names that clean alike keep all their values
 		}
-		out[storable.Clean(name)] = clean
 	}
 	return out
 }
