@@ -120,9 +120,11 @@ func TestOptimizeAnalysesChangedTablesOnPostgres(t *testing.T) {
 }
 
 // Herald's statements reach PostgreSQL as the unnamed statement, planned
-// for its values at every run, and never as named prepared statements,
-// whose plans go generic; the server's own cached plans (the foreign-key
-// checks) stay cached. A database URL can choose another mode.
+// for its values at every run, and not as named prepared statements, whose
+// plans go generic (bulk inserts, whose plan is the same for any values,
+// are the exception: TestPostgresPreparesInsertsOnce); the server's own
+// cached plans (the foreign-key checks) stay cached. A database URL can
+// choose another mode.
 func TestPostgresPlansEachStatement(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
