@@ -13,9 +13,37 @@ import (
 func TestEveryRouteTakesOnlyItsDocumentedQuery(t *testing.T) {
 	t.Parallel()
 	b := setupSQLite(t)
+	b.eachRoute(func(rt route, key string, documented []string) {
+		path := pathParam.ReplaceAllString(rt.path, "x")
+
+		res := b.do(rt.method, path+"?zz_bogus=1", key, nil)
+		require.Equal(t, http.StatusBadRequest, res.status, "%s %s: %s", rt.method, rt.path, res.body)
+		require.Equal(t, "unknown_parameter", res.errorCode(t), "%s %s", rt.method, rt.path)
+
+		if rt.method != "GET" {
+			return // only lists take parameters; a GET has no side effects to undo
+		}
+		for _, name := range documented {
+			res := b.do(rt.method, path+"?"+name+"=", key, nil)
+			if res.status >= 400 {
+				code := res.errorCode(t)
+				require.NotContains(t, []string{"unknown_parameter", "repeated_parameter", "malformed_query"}, code,
+					"%s %s refused its documented %q", rt.method, rt.path, name)
+			}
+		}
+	})
+}
+
+// pathParam matches a route's path parameters, such as {id}.
+var pathParam = regexp.MustCompile(`\{[a-z_]+\}`)
+
+// eachRoute calls fn for every route but the carriers' webhooks, with the
+// key of a caller the route allows and the query parameters openapi.json
+// gives it.
+func (b *testBundle) eachRoute(fn func(rt route, key string, documented []string)) {
+	b.t.Helper()
 	documented, err := queryParams(openAPIDoc)
-	require.NoError(t, err)
-	pathParam := regexp.MustCompile(`\{[a-z_]+\}`)
+	require.NoError(b.t, err)
 	for _, rt := range b.srv.routes() {
 		if rt.access == carrier {
 			continue
@@ -24,23 +52,7 @@ func TestEveryRouteTakesOnlyItsDocumentedQuery(t *testing.T) {
 		if rt.access == operator {
 			key = b.operator
 		}
-		path := pathParam.ReplaceAllString(rt.path, "x")
-
-		res := b.do(rt.method, path+"?zz_bogus=1", key, nil)
-		require.Equal(t, http.StatusBadRequest, res.status, "%s %s: %s", rt.method, rt.path, res.body)
-		require.Equal(t, "unknown_parameter", res.errorCode(t), "%s %s", rt.method, rt.path)
-
-		if rt.method != "GET" {
-			continue // only lists take parameters; a GET has no side effects to undo
-		}
-		for _, name := range documented[rt.method+" "+rt.path] {
-			res := b.do(rt.method, path+"?"+name+"=", key, nil)
-			if res.status >= 400 {
-				code := res.errorCode(t)
-				require.NotContains(t, []string{"unknown_parameter", "repeated_parameter", "malformed_query"}, code,
-					"%s %s refused its documented %q", rt.method, rt.path, name)
-			}
-		}
+		fn(rt, key, documented[rt.method+" "+rt.path])
 	}
 }
 
