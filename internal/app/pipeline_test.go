@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -403,4 +404,48 @@ func TestSendTestReachesTheHandset(t *testing.T) {
 	inbox := p.app.Sim.Inbox("+14155550142")
 	require.Len(t, inbox, 1)
 	require.Equal(t, "Acme: Sam, 2x points today! Reply STOP to opt out.", inbox[0].Body)
+}
+
+// The carrier counts a three-segment message as three against the
+// number's rate, at any rate: on a number of 20 a second, whose bucket
+// holds one token, long messages go a third as fast as short ones.
+func TestLongMessagesArePacedBySegment(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			const mps, n = 20, 18
+			p := startPipeline(t, dbtest.Options(t, e), mps)
+			ctx := context.Background()
+			body := "Hi {{first_name}}, order {{event.data.n}}: " + strings.Repeat("thanks for shopping with us. ", 11)
+			tpl, err := p.app.Templates.Create(ctx, p.acct, msgtemplate.NewTemplate{Name: "Long receipt",
+				Kind: "transactional", Body: body}, "test")
+			require.NoError(t, err)
+			_, err = p.app.Templates.Submit(ctx, p.acct, tpl.ID, "test")
+			require.NoError(t, err)
+			_, err = p.app.Templates.Decide(ctx, p.acct, tpl.ID, msgtemplate.Review{Approve: true, Actor: "operator"})
+			require.NoError(t, err)
+			var ids []string
+			for i := 0; i < n; i++ {
+				c := p.contact(phoneN(i), consent.OptedIn)
+				m, err := p.app.Messages.Create(ctx, p.acct, message.Request{ContactID: c.ID, TemplateID: tpl.ID,
+					Data: map[string]any{"n": i}})
+				require.NoError(t, err)
+				require.Equal(t, 3, m.Segments)
+				ids = append(ids, m.ID)
+			}
+			for _, id := range ids {
+				p.waitStatus(id, message.Delivered)
+			}
+			var at []time.Time
+			for _, r := range p.app.Sim.Received() {
+				at = append(at, r.ReceivedAt)
+			}
+			require.Len(t, at, n)
+			// Herald starts them at 90 % of the rate: 39 segments in any two
+			// seconds. What the carrier receives can bunch by one message's
+			// transport delay, as in TestRateLimitStorm.
+			require.LessOrEqual(t, 3*maxInWindow(at, 2*time.Second), 2*mps+3, "the number's rate in segments was exceeded")
+		})
+	}
 }

@@ -17,9 +17,14 @@ import (
 
 // worker sends one number's messages at that number's rate.
 type worker struct {
-	d       *Dispatcher
-	number  numberRow
+	d      *Dispatcher
+	number numberRow
+	// limiter paces the claims and sizes them; starts spaces the carrier
+	// calls themselves. A claimed batch can be held (behind the batch ahead
+	// of it, its re-check, a 429 pause) and then leave with the next one,
+	// and the carrier counts requests as they arrive.
 	limiter *rate.Limiter
+	starts  *rate.Limiter
 	wakeC   chan struct{}
 	stopC   chan struct{}
 	once    sync.Once
@@ -46,6 +51,7 @@ var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c
 func newWorker(d *Dispatcher, n numberRow) *worker {
 	w := &worker{d: d, number: n, wakeC: make(chan struct{}, 1), stopC: make(chan struct{})}
 	w.limiter = rate.NewLimiter(paced(n.mps), burstFor(n.mps))
+	w.starts = rate.NewLimiter(paced(n.mps), burstFor(n.mps))
 	return w
 }
 
@@ -63,8 +69,10 @@ func burstFor(mps float64) int { return max(1, int(math.Floor(mps*headroom/10)))
 
 func (w *worker) setRate(mps float64) {
 	if w.limiter.Limit() != paced(mps) {
-		w.limiter.SetLimit(paced(mps))
-		w.limiter.SetBurst(burstFor(mps))
+		for _, l := range []*rate.Limiter{w.limiter, w.starts} {
+			l.SetLimit(paced(mps))
+			l.SetBurst(burstFor(mps))
+		}
 	}
 }
 
@@ -175,9 +183,28 @@ func (w *worker) chargeSegments(msgs []*message.Message) {
 	for _, m := range msgs {
 		extra += max(0, m.Segments-1)
 	}
-	if extra > 0 {
-		w.limiter.ReserveN(time.Now(), extra) // a debt the next Wait pays off
+	reserve(w.limiter, extra) // a debt the next Wait pays off
+}
+
+// reserve takes n tokens from l now, going into debt, in pieces no larger
+// than its burst: a reservation of more is refused and would take nothing
+// (a three-segment message on a 1-message/s number).
+func reserve(l *rate.Limiter, n int) {
+	for n > 0 {
+		k := min(n, l.Burst())
+		l.ReserveN(time.Now(), k)
+		n -= k
 	}
+}
+
+// waitStart waits until the number may start sending m: one token for each
+// of its segments, as the carrier counts them.
+func (w *worker) waitStart(ctx context.Context, m *message.Message) error {
+	if err := w.starts.Wait(ctx); err != nil {
+		return err
+	}
+	reserve(w.starts, m.Segments-1) // paid off by the next start's wait
+	return nil
 }
 
 func (w *worker) idle(ctx context.Context) {
@@ -259,6 +286,10 @@ func (w *worker) send(ctx context.Context, msgs []*message.Message, rec *recorde
 			if h.Reason == "" {
 				w.noteDue(h.Until)
 			}
+			continue
+		}
+		if err := w.waitStart(ctx, m); err != nil {
+			w.putBack([]*message.Message{m}, rec)
 			continue
 		}
 		select {
