@@ -189,10 +189,12 @@ func (w *worker) chargeSegments(msgs []*message.Message) {
 // reserve takes n tokens from l now, going into debt, in pieces no larger
 // than its burst: a reservation of more is refused and would take nothing
 // (a three-segment message on a 1-message/s number).
-func reserve(l *rate.Limiter, n int) {
+func reserve(l *rate.Limiter, n int) { reserveAt(l, n, time.Now()) }
+
+func reserveAt(l *rate.Limiter, n int, at time.Time) {
 	for n > 0 {
-		k := min(n, l.Burst())
-		l.ReserveN(time.Now(), k)
+		k := max(1, min(n, l.Burst())) // a bucket of none would never take the rest
+		l.ReserveN(at, k)
 		n -= k
 	}
 }
