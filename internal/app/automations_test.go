@@ -16,7 +16,6 @@ import (
 	"github.com/heraldsms/herald/internal/consent"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/db/dbtest"
-	"github.com/heraldsms/herald/internal/msgtemplate"
 )
 
 // postEvent sends an event through the API and returns the status and body.
@@ -98,17 +97,11 @@ func TestPromotionToHandsets(t *testing.T) {
 				p.contact(phone, consent.OptedIn)
 			}
 			p.contact("+17346263335", consent.OptedOut)
-			tpl, err := p.app.Templates.Create(ctx, p.acct, msgtemplate.NewTemplate{Name: "Statement", Kind: "transactional",
-				Body: "Acme: {{first_name}}, your statement is ready."}, "test")
-			require.NoError(t, err)
-			_, err = p.app.Templates.Submit(ctx, p.acct, tpl.ID, "test")
-			require.NoError(t, err)
-			_, err = p.app.Templates.Decide(ctx, p.acct, tpl.ID, msgtemplate.Review{Approve: true, Actor: "operator"})
-			require.NoError(t, err)
+			tpl := p.approvedTemplate("Statement", "Acme: {{first_name}}, your statement is ready.")
 			aut, err := p.app.Automations.Create(ctx, p.acct, automation.Definition{Name: "Sale",
 				Trigger:  automation.Trigger{Type: automation.TriggerSchedule, At: soon()},
 				Audience: &automation.Audience{},
-				Steps:    []automation.Step{{Type: automation.StepSendSMS, TemplateID: tpl.ID}}}, "test")
+				Steps:    []automation.Step{{Type: automation.StepSendSMS, TemplateID: tpl}}}, "test")
 			require.NoError(t, err)
 			_, err = p.app.Automations.Publish(ctx, p.acct, aut.ID)
 			require.NoError(t, err)

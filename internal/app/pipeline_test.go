@@ -67,15 +67,22 @@ func startPipeline(t *testing.T, dbOpts db.Options, mps float64, opts ...app.Opt
 	got, err := p.app.Accounts.Numbers(ctx, a.ID)
 	require.NoError(t, err)
 	p.number = got[0].ID
-	tpl, err := p.app.Templates.Create(ctx, a.ID, msgtemplate.NewTemplate{Name: "Receipt", Kind: "transactional",
-		Body: "Hi {{first_name}}, order {{event.data.n}} is on its way."}, "test")
-	require.NoError(t, err)
-	_, err = p.app.Templates.Submit(ctx, a.ID, tpl.ID, "test")
-	require.NoError(t, err)
-	_, err = p.app.Templates.Decide(ctx, a.ID, tpl.ID, msgtemplate.Review{Approve: true, Actor: "operator"})
-	require.NoError(t, err)
-	p.template = tpl.ID
+	p.template = p.approvedTemplate("Receipt", "Hi {{first_name}}, order {{event.data.n}} is on its way.")
 	return p
+}
+
+// approvedTemplate makes a transactional template, submits it and has the
+// operator approve it, and returns its id.
+func (p *pipeline) approvedTemplate(name, body string) string {
+	p.t.Helper()
+	ctx := context.Background()
+	tpl, err := p.app.Templates.Create(ctx, p.acct, msgtemplate.NewTemplate{Name: name, Kind: "transactional", Body: body}, "test")
+	require.NoError(p.t, err)
+	_, err = p.app.Templates.Submit(ctx, p.acct, tpl.ID, "test")
+	require.NoError(p.t, err)
+	_, err = p.app.Templates.Decide(ctx, p.acct, tpl.ID, msgtemplate.Review{Approve: true, Actor: "operator"})
+	require.NoError(p.t, err)
+	return tpl.ID
 }
 
 func (p *pipeline) open(ln net.Listener, opts ...app.Option) {
@@ -417,18 +424,12 @@ func TestLongMessagesArePacedBySegment(t *testing.T) {
 			const mps, n = 20, 18
 			p := startPipeline(t, dbtest.Options(t, e), mps)
 			ctx := context.Background()
-			body := "Hi {{first_name}}, order {{event.data.n}}: " + strings.Repeat("thanks for shopping with us. ", 11)
-			tpl, err := p.app.Templates.Create(ctx, p.acct, msgtemplate.NewTemplate{Name: "Long receipt",
-				Kind: "transactional", Body: body}, "test")
-			require.NoError(t, err)
-			_, err = p.app.Templates.Submit(ctx, p.acct, tpl.ID, "test")
-			require.NoError(t, err)
-			_, err = p.app.Templates.Decide(ctx, p.acct, tpl.ID, msgtemplate.Review{Approve: true, Actor: "operator"})
-			require.NoError(t, err)
+			tpl := p.approvedTemplate("Long receipt",
+				"Hi {{first_name}}, order {{event.data.n}}: "+strings.Repeat("thanks for shopping with us. ", 11))
 			var ids []string
 			for i := 0; i < n; i++ {
 				c := p.contact(phoneN(i), consent.OptedIn)
-				m, err := p.app.Messages.Create(ctx, p.acct, message.Request{ContactID: c.ID, TemplateID: tpl.ID,
+				m, err := p.app.Messages.Create(ctx, p.acct, message.Request{ContactID: c.ID, TemplateID: tpl,
 					Data: map[string]any{"n": i}})
 				require.NoError(t, err)
 				require.Equal(t, 3, m.Segments)
