@@ -85,38 +85,47 @@ type report struct {
 // reports for one message in one batch apply in that order.
 var lifeRank = map[Status]int{Sent: 1, Delivered: 2, Undelivered: 2, Failed: 2}
 
-// applyReports applies a batch of carrier reports: it drops repeated
-// tokens, finds the messages by carrier id, moves each message through
-// its reports in the order of its life, and parks the reports whose send
-// result is not written yet.
+// applyReports applies a batch of carrier reports: it finds the messages
+// by carrier id, drops the reports that would move nothing and those whose
+// token was seen before, moves each message through the rest in the order
+// of its life, and parks the reports whose send result is not written yet.
+//
+// A report that would move nothing (a late "sent", a word Herald does not
+// act on, a repeat of a final status) keeps no token: applied again, it
+// would do nothing again, as statuses only move forward. Every send's
+// "sent" report is such a report once its result is written, so this
+// leaves half the tokens unwritten.
 func (s *Service) applyReports(ctx context.Context, tx *sql.Tx, reps []*report) ([]error, error) {
 	now := s.clock.Now()
 	for _, r := range reps {
 		r.moved, r.last, r.parked = nil, false, false
 	}
-	fresh, err := newTokens(ctx, s.db, tx, reps, now)
-	if err != nil {
-		return nil, err
-	}
-	byAccount := map[string]map[string][]*report{} // account → carrier id → reports
-	for _, r := range fresh {
-		if _, known := carrierStatus[r.Status]; !known {
-			continue
-		}
-		if byAccount[r.accountID] == nil {
-			byAccount[r.accountID] = map[string][]*report{}
-		}
-		byAccount[r.accountID][r.CarrierID] = append(byAccount[r.accountID][r.CarrierID], r)
-	}
-	var moves []move
-	var park [][]any
+	byAccount := byCarrierID(reps)
+	found := map[string]map[string]*Message{} // account → carrier id → message
+	var wanted []*report
 	for accountID, byCarrier := range byAccount {
-		found, err := byCarrierIDs(ctx, tx, s.db.KeyedBy("account_id"), accountID, slices.Collect(maps.Keys(byCarrier)))
+		msgs, err := byCarrierIDs(ctx, tx, s.db.KeyedBy("account_id"), accountID, slices.Collect(maps.Keys(byCarrier)))
 		if err != nil {
 			return nil, err
 		}
+		found[accountID] = msgs
 		for carrierID, rs := range byCarrier {
-			m := found[carrierID]
+			if m := msgs[carrierID]; m == nil {
+				wanted = append(wanted, rs...)
+			} else if mv, ok := planMove(m, rs, now); ok {
+				wanted = append(wanted, mv.reports...)
+			}
+		}
+	}
+	fresh, err := newTokens(ctx, s.db, tx, wanted, now)
+	if err != nil {
+		return nil, err
+	}
+	var moves []move
+	var park [][]any
+	for accountID, byCarrier := range byCarrierID(fresh) {
+		for carrierID, rs := range byCarrier {
+			m := found[accountID][carrierID]
 			if m == nil {
 				for _, r := range rs {
 					r.parked = true
@@ -136,6 +145,22 @@ func (s *Service) applyReports(ctx context.Context, tx *sql.Tx, reps []*report) 
 		return nil, err
 	}
 	return make([]error, len(reps)), nil
+}
+
+// byCarrierID groups the reports in words Herald acts on by account and
+// carrier id.
+func byCarrierID(reps []*report) map[string]map[string][]*report {
+	out := map[string]map[string][]*report{}
+	for _, r := range reps {
+		if _, known := carrierStatus[r.Status]; !known {
+			continue
+		}
+		if out[r.accountID] == nil {
+			out[r.accountID] = map[string][]*report{}
+		}
+		out[r.accountID][r.CarrierID] = append(out[r.accountID][r.CarrierID], r)
+	}
+	return out
 }
 
 // pendingColumns park a report that came before its message's carrier id

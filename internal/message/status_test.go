@@ -76,6 +76,8 @@ func TestCarrierReportsTogether(t *testing.T) {
 			require.Equal(t, []message.Status{w.status}, announced.of(id), "announced once, with its outcome")
 		}
 		require.Equal(t, 1, parked(t, b, d), "only the report for a message Herald never sent waits")
+		require.ElementsMatch(t, []string{"t1-delivered", "t2", "t3", "t404"}, tokens(t, b, d),
+			"a report that moved nothing, or said nothing new, keeps no token")
 	})
 }
 
@@ -220,6 +222,22 @@ func statuses(m *message.Message) []message.Status {
 
 // parked is how many carrier reports wait in the parking for their
 // messages' send results.
+// tokens lists the carrier reports' idempotency tokens Herald recorded.
+func tokens(t *testing.T, b *testBundle, d *db.DB) []string {
+	t.Helper()
+	rows, err := d.Read().QueryContext(b.ctx, `SELECT token FROM carrier_callbacks`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var token string
+		require.NoError(t, rows.Scan(&token))
+		out = append(out, token)
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
 func parked(t *testing.T, b *testBundle, d *db.DB) int {
 	t.Helper()
 	var n int
