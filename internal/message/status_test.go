@@ -16,7 +16,8 @@ import (
 // Carrier reports that arrive together are applied together: out of order,
 // repeated within the batch and across batches, and ahead of the send
 // result they belong to. Each message ends where its life says, logs each
-// status once, and is announced once.
+// status once, and is announced once; only the reports that moved a
+// message, or wait for one, keep their tokens.
 func TestCarrierReportsTogether(t *testing.T) {
 	t.Parallel()
 	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
@@ -220,8 +221,6 @@ func statuses(m *message.Message) []message.Status {
 	return out
 }
 
-// parked is how many carrier reports wait in the parking for their
-// messages' send results.
 // tokens lists the carrier reports' idempotency tokens Herald recorded.
 func tokens(t *testing.T, b *testBundle, d *db.DB) []string {
 	t.Helper()
@@ -238,6 +237,8 @@ func tokens(t *testing.T, b *testBundle, d *db.DB) []string {
 	return out
 }
 
+// parked is how many carrier reports wait in the parking for their
+// messages' send results.
 func parked(t *testing.T, b *testBundle, d *db.DB) int {
 	t.Helper()
 	var n int
