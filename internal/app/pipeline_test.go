@@ -25,6 +25,7 @@ import (
 	"github.com/heraldsms/herald/internal/db/dbtest"
 	"github.com/heraldsms/herald/internal/delivery"
 	"github.com/heraldsms/herald/internal/message"
+	"github.com/heraldsms/herald/internal/metrics"
 	"github.com/heraldsms/herald/internal/msgtemplate"
 	"github.com/heraldsms/herald/internal/sim"
 )
@@ -214,6 +215,63 @@ func TestUndeliveredReportsMarkAnUnreachableNumber(t *testing.T) {
 		got, _ := p.app.Contacts.Get(context.Background(), p.acct, c.ID)
 		return !got.SMSCapable
 	}, 5*time.Second, 20*time.Millisecond, "three unreachable reports mark the number")
+}
+
+// A carrier that posts every status callback twice, and the final status
+// before "sent", as Twilio may: each message still ends where the carrier
+// last put it, its history holds each status once and in the order of its
+// life, and the dashboard counts each outcome once.
+func TestRepeatedAndOvertakingCallbacksApplyOnce(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			p := startPipeline(t, dbtest.Options(t, e), 50, app.WithSimulator(func(c *sim.Config) {
+				c.DuplicateCallbacks, c.ShuffleCallbacks = true, true
+				c.Mix = sim.Mix{Delivered: 1, Undelivered: 1, ErrorCodes: []string{"30007"}}
+				c.Seed = 7
+			}))
+			const n = 12
+			var ids []string
+			for i := 0; i < n; i++ {
+				ids = append(ids, p.send(p.contact(phoneN(i), consent.OptedIn), i).ID)
+			}
+			for _, id := range ids {
+				p.waitStatus(id, message.Delivered, message.Undelivered)
+			}
+			require.Eventually(t, func() bool { return p.app.Sim.Pending() == 0 }, 10*time.Second, 20*time.Millisecond,
+				"the carrier posted every callback and its repeat")
+
+			outcomes := map[message.Status]int64{}
+			for _, id := range ids {
+				m, err := p.app.Messages.Get(context.Background(), p.acct, id)
+				require.NoError(t, err)
+				outcomes[m.Status]++
+				require.Equal(t, []message.Status{message.Queued, message.Sending, message.Sent, m.Status}, statuses(m),
+					"each status once, in the order of the message's life")
+				if m.Status == message.Undelivered {
+					require.Equal(t, "30007", m.ErrorCode)
+				} else {
+					require.Equal(t, message.Delivered, m.Status)
+					require.Empty(t, m.ErrorCode)
+				}
+			}
+			require.Equal(t, int64(n), outcomes[message.Delivered]+outcomes[message.Undelivered])
+
+			today := time.Now().UTC()
+			q := metrics.Query{From: today.AddDate(0, 0, -1), To: today.AddDate(0, 0, 1), Interval: metrics.Day}
+			var last *metrics.Report
+			require.Eventually(t, func() bool {
+				r, err := p.app.Metrics.Dashboard(context.Background(), p.acct, q)
+				require.NoError(t, err)
+				last = r
+				return r.Totals.Delivered+r.Totals.Undelivered == n
+			}, 15*time.Second, 100*time.Millisecond, "the dashboard never caught up: %+v", last)
+			require.Equal(t, int64(n), last.Totals.Sent, "each send counted once")
+			require.Equal(t, outcomes[message.Delivered], last.Totals.Delivered)
+			require.Equal(t, outcomes[message.Undelivered], last.Totals.Undelivered)
+		})
+	}
 }
 
 // A STOP recorded while messages wait for a slow number stops them: none
