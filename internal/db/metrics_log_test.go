@@ -14,11 +14,13 @@ import (
 	"github.com/heraldsms/herald/internal/metrics"
 )
 
-// Migration 15 moves SQLite's metrics from the trigger-fed inbox to a
-// cursor over the transaction log. What was noted before it, folded or
-// not, and what is written after it are each counted once, on both
-// engines, and an account deleted at the head of the log does not make
-// the next entries reuse its seqs below the cursor.
+// Migrations 15 and 17 move SQLite's metrics and then PostgreSQL's from
+// the trigger-fed inbox to a cursor over the transaction log. What was
+// noted before them, folded or not, and what is written after them are
+// each counted once, on both engines (on PostgreSQL the entries written
+// before read as transaction 0, below the cursor), and an account deleted
+// at the head of the log does not make the next entries reuse its seqs
+// below the cursor.
 func TestMetricsCountEachChangeOnceAcrossTheMoveToTheLog(t *testing.T) {
 	t.Parallel()
 	eachEngineAt(t, 14, func(t *testing.T, ctx context.Context, d *db.DB) {

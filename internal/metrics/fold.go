@@ -29,20 +29,51 @@ LEFT JOIN accounts a ON a.id = i.account_id
 LEFT JOIN messages m ON m.account_id = i.account_id AND m.id = i.message_id
 LIMIT $1`
 
-// The transaction log's entries that count, after a seq, on SQLite: each
-// message's first entry (it was made) and the statuses the dashboard
-// counts (queued, sending and rate_limited come and go many times per
-// message and are not counted). A message deleted since, with its account,
-// leaves no entries to read.
+// counted is the statuses the dashboard counts: queued, sending and
+// rate_limited come and go many times per message and are not counted.
+// A message's first entry (created) counts as the message made.
+const counted = `('sent', 'delivered', 'undelivered', 'failed', 'skipped', 'limit_queued', 'cancelled')`
+
+// The transaction log's counted entries after a seq, on SQLite. A message
+// deleted since, with its account, leaves no entries to read.
 const selectLog = `
 SELECT e.seq, e.account_id, e.status, e.created, e.occurred_at, COALESCE(m.program_id, ''), COALESCE(m.template_id, ''),
 	m.segments
 FROM message_events e
 JOIN messages m ON m.id = e.message_id
 WHERE e.seq > $1
-	AND (e.created = 1 OR e.status IN ('sent', 'delivered', 'undelivered', 'failed', 'skipped', 'limit_queued', 'cancelled'))
+	AND (e.created = 1 OR e.status IN ` + counted + `)
 ORDER BY e.seq
 LIMIT $2`
+
+// The transaction log's counted entries on PostgreSQL, from the cursor
+// (xid, seq) up to the horizon: the oldest transaction still running.
+// Every transaction below it has ended, so no entry can still appear
+// there (migration 0017). The batch is taken from the log alone, in the
+// index's order, and then joined: every entry has its message (deleting
+// one deletes its entries).
+const selectLogToHorizon = `
+SELECT e.xid::text, e.seq, e.account_id, e.status, e.created, e.occurred_at, COALESCE(m.program_id, ''),
+	COALESCE(m.template_id, ''), m.segments
+FROM (
+	SELECT xid, seq, account_id, message_id, status, created, occurred_at
+	FROM message_events
+	WHERE (xid, seq) >= ($1::xid8, $2) AND xid < $3::xid8
+		AND (created OR status IN ` + counted + `)
+	ORDER BY xid, seq
+	LIMIT $4
+) e
+JOIN messages m ON m.id = e.message_id
+ORDER BY e.xid, e.seq`
+
+// inIndexOrder, for the rest of the fold's transaction, keeps the planner
+// from reading the log's batch some other way and sorting it. A planner
+// that thinks few entries are due (it has no statistics yet, in a
+// promotion's first minutes) would gather every due entry and sort them
+// for each batch: a fold that fell behind by n entries would read n²/2000.
+// In the index's order it stops at the batch's end, and the join keeps
+// that order.
+const inIndexOrder = `SET LOCAL enable_sort = off`
 
 // Run folds every few seconds until ctx is done. The dashboard is as stale
 // as the interval, plus the time a fold takes.
@@ -61,31 +92,68 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// vacuumAfter is how many folded changes, on PostgreSQL, call for a
+// vacuumAfter is how many folded inbox rows, on PostgreSQL, call for a
 // VACUUM of the inbox. The inbox is a queue: every row is deleted moments
 // after it is written, and a fold reads it whole. Left to autovacuum (which
 // wakes once a minute, if it runs at all) its dead rows piled up by the
-// hundred thousand during a promotion, and each fold read them all (150 ms
-// for 677 live rows among 184,000 dead, measured).
+// hundred thousand during a promotion, when it noted every message, and
+// each fold read them all (150 ms for 677 live rows among 184,000 dead,
+// measured). It notes only opt-outs now, but a STOP wave is a queue too.
 const vacuumAfter = 20000
 
-// Fold moves every change noted in the inbox, and on SQLite every counted
-// entry of the transaction log, committed before it was called into the
-// rollups, and returns how many it moved. Each batch adds to the rollups
-// and deletes its inbox rows, or moves the log's cursor past its entries,
-// in one transaction, so a change is counted once whatever fails or runs
-// at the same time.
+// Fold moves every change noted in the inbox, and every counted entry of
+// the transaction log, committed before it was called into the rollups,
+// and returns how many it moved. Each batch adds to the rollups, deletes
+// its inbox rows and moves the log's cursor past its entries in one
+// transaction, so a change is counted once whatever fails or runs at the
+// same time. On PostgreSQL it first waits for the transactions running
+// when it was called to end (see awaitHorizon).
 func (s *Service) Fold(ctx context.Context) (int, error) {
+	if s.db.Engine == db.Postgres {
+		if err := awaitHorizon(ctx, s.db.Read()); err != nil {
+			return 0, err
+		}
+	}
 	total := 0
 	for {
 		n, err := s.foldBatch(ctx)
 		total += n
 		if err != nil || n < foldBatch {
 			if err == nil {
-				err = s.vacuumInbox(ctx, total)
+				err = s.vacuumInbox(ctx)
 			}
 			return total, err
 		}
+	}
+}
+
+// awaitHorizon waits until every transaction that had been given an id
+// when it was called has ended: until then an entry it wrote, committed
+// before Fold was called, could sit at or above the horizon the fold reads
+// up to. Only transactions that write are given an id, and Herald's last
+// milliseconds; a long one elsewhere on the server holds the fold back
+// until it ends, or ctx does.
+func awaitHorizon(ctx context.Context, q db.Querier) error {
+	var target string
+	if err := q.QueryRowContext(ctx, `SELECT pg_snapshot_xmax(pg_current_snapshot())::text`).Scan(&target); err != nil {
+		return fmt.Errorf("metrics: read horizon: %w", err)
+	}
+	wait := time.Millisecond
+	for {
+		var past bool
+		err := q.QueryRowContext(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8`, target).Scan(&past)
+		if err != nil {
+			return fmt.Errorf("metrics: read horizon: %w", err)
+		}
+		if past {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 50*time.Millisecond)
 	}
 }
 
@@ -97,8 +165,8 @@ func (s *Service) Fold(ctx context.Context) (int, error) {
 // meanwhile (a fifth of the server's active queries, sampled during a
 // promotion, were the one or the other waiting). The space is reused by
 // the next changes anyway.
-func (s *Service) vacuumInbox(ctx context.Context, folded int) error {
-	if s.db.Engine != db.Postgres || s.unvacuumed.Add(int64(folded)) < vacuumAfter {
+func (s *Service) vacuumInbox(ctx context.Context) error {
+	if s.db.Engine != db.Postgres || s.unvacuumed.Load() < vacuumAfter {
 		return nil
 	}
 	s.unvacuumed.Store(0)
@@ -108,6 +176,8 @@ func (s *Service) vacuumInbox(ctx context.Context, folded int) error {
 	return nil
 }
 
+// foldBatch folds one batch of the inbox and one of the log, and returns
+// the larger of the two sizes: a full batch of either calls for another.
 func (s *Service) foldBatch(ctx context.Context) (int, error) {
 	// On SQLite the log is read before the write transaction, on a reader
 	// connection, so that the one writer only adds the counts up; the
@@ -119,7 +189,7 @@ func (s *Service) foldBatch(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	n := 0
+	n, noted := 0, 0
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if s.db.Engine == db.Postgres {
 			if _, err := tx.ExecContext(ctx, foldLock); err != nil {
@@ -130,15 +200,23 @@ func (s *Service) foldBatch(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		n = len(seqs)
-		if logged.read > 0 {
+		n, noted = len(seqs), len(seqs)
+		switch {
+		case s.db.Engine == db.Postgres:
+			read, logTally, err := foldLogToHorizon(ctx, tx)
+			if err != nil {
+				return err
+			}
+			tally.Merge(logTally)
+			n = max(n, read)
+		case logged.read > 0:
 			moved, err := moveCursor(ctx, tx, logged)
 			if err != nil {
 				return err
 			}
 			if moved {
 				tally.Merge(logged.tally)
-				n = max(n, logged.read) // a full batch of either calls for another
+				n = max(n, logged.read)
 			}
 		}
 		if err := tally.Write(ctx, tx); err != nil {
@@ -148,7 +226,72 @@ func (s *Service) foldBatch(ctx context.Context) (int, error) {
 		// since the read is visible to this statement, and is not counted yet.
 		return deleteInbox(ctx, tx, seqs)
 	})
+	if err == nil {
+		s.unvacuumed.Add(int64(noted))
+	}
 	return n, err
+}
+
+// foldLogToHorizon reads and tallies a batch of the log's counted entries
+// from the cursor, on PostgreSQL, and moves the cursor past them: to the
+// horizon if the batch took every entry below it, else to just after the
+// batch's last entry. It runs under the fold's lock, so no other fold
+// moves the cursor meanwhile.
+func foldLogToHorizon(ctx context.Context, tx *sql.Tx) (int, *Tally, error) {
+	var (
+		fromXID, horizon string
+		fromSeq          int64
+	)
+	err := tx.QueryRowContext(ctx, `SELECT c.xid::text, c.seq, pg_snapshot_xmin(pg_current_snapshot())::text
+		FROM metrics_cursor c`).Scan(&fromXID, &fromSeq, &horizon)
+	if err != nil {
+		return 0, nil, fmt.Errorf("metrics: read cursor: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, inIndexOrder); err != nil {
+		return 0, nil, fmt.Errorf("metrics: read log: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, selectLogToHorizon, fromXID, fromSeq, horizon, foldBatch)
+	if err != nil {
+		return 0, nil, fmt.Errorf("metrics: read log: %w", err)
+	}
+	defer rows.Close()
+	tally := NewTally()
+	read, lastXID, lastSeq := 0, "", int64(0)
+	for rows.Next() {
+		var (
+			c       Change
+			status  string
+			created bool
+		)
+		if err := rows.Scan(&lastXID, &lastSeq, &c.AccountID, &status, &created, &c.At, &c.ProgramID, &c.TemplateID, &c.Segments); err != nil {
+			return 0, nil, fmt.Errorf("metrics: read log: %w", err)
+		}
+		read++
+		tallyEntry(tally, c, status, created)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("metrics: read log: %w", err)
+	}
+	toXID, toSeq := horizon, int64(0)
+	if read == foldBatch {
+		toXID, toSeq = lastXID, lastSeq+1
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE metrics_cursor SET xid = $1::xid8, seq = $2`, toXID, toSeq); err != nil {
+		return 0, nil, fmt.Errorf("metrics: move cursor: %w", err)
+	}
+	return read, tally, nil
+}
+
+// tallyEntry adds one counted entry of the log: the message made, if it is
+// the message's first, and its status.
+func tallyEntry(t *Tally, c Change, status string, created bool) {
+	if created {
+		made := c
+		made.What = "created"
+		t.Add(made)
+	}
+	c.What = status
+	t.Add(c)
 }
 
 // logBatch is a batch of the log's counted entries: those after seq from,
@@ -182,13 +325,7 @@ func readLog(ctx context.Context, q db.Querier) (logBatch, error) {
 			return b, fmt.Errorf("metrics: read log: %w", err)
 		}
 		b.read++
-		if created {
-			made := c
-			made.What = "created"
-			b.tally.Add(made)
-		}
-		c.What = status
-		b.tally.Add(c)
+		tallyEntry(b.tally, c, status, created)
 	}
 	if err := rows.Err(); err != nil {
 		return b, fmt.Errorf("metrics: read log: %w", err)

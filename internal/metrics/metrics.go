@@ -4,14 +4,15 @@
 //
 // The figures live in rollups (hourly by template, hourly by program, and
 // daily by template; see tally.go), so a dashboard over a million messages
-// sums a few thousand rows. Fold adds what changed since its last run. On
-// SQLite it reads the messages' transaction log from a cursor: SQLite
-// commits one transaction at a time, so entries commit in seq order and the
-// message paths pay nothing more. PostgreSQL commits in parallel, where a
-// cursor would miss entries that commit late, so there triggers note every
-// change that counts in an inbox, inside the writer's own transaction, and
-// Fold moves the inbox into the rollups. Opt-outs (consent records, not
-// log entries) go through the inbox on both engines.
+// sums a few thousand rows. Fold adds what changed since its last run,
+// read from the messages' transaction log past a cursor, so the message
+// paths pay nothing more. SQLite commits one transaction at a time, so its
+// entries commit in seq order and the cursor is a seq. PostgreSQL commits
+// in parallel, where an entry with a lower seq can commit after a higher
+// one; there each entry carries its transaction's id, and the fold reads
+// only below the oldest transaction still running, all of whose entries
+// are in. Opt-outs (consent records, not log entries) are noted by a
+// trigger in an inbox, which Fold empties into the rollups.
 //
 // Each figure counts what happened in an hour: a message sent at 10:59 and
 // delivered at 11:01 is sent in the 10:00 hour and delivered in the 11:00
