@@ -105,9 +105,10 @@ func TestFoldCountsAnEntryThatCommitsLateOnPostgres(t *testing.T) {
 	exec(late, `INSERT INTO message_events (account_id, message_id, status, occurred_at) VALUES ('acc_1', 'msg_1', 'sent', $1)`)
 	exec(d.Write(), `INSERT INTO message_events (account_id, message_id, status, occurred_at) VALUES ('acc_1', 'msg_2', 'sent', $1)`)
 
-	// A batch folded now takes nothing at or above the late transaction,
-	// msg_2's entry included, so the cursor stays below msg_1's.
-	n, err := folder.foldBatch(ctx)
+	// A fold as Run makes it, which does not wait, takes nothing at or
+	// above the late transaction, msg_2's entry included, so the cursor
+	// stays below msg_1's.
+	n, err := folder.foldAll(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n)
 	require.Zero(t, sent())

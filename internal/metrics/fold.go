@@ -81,7 +81,7 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
-		if _, err := s.Fold(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.foldAll(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("metrics fold failed", "err", err)
 		}
 		select {
@@ -114,6 +114,13 @@ func (s *Service) Fold(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
+	return s.foldAll(ctx)
+}
+
+// foldAll folds batches until one is not full. Run calls it without
+// waiting for the horizon: it folds what it can, and the next tick the
+// rest, so a transaction left open on the server does not stall it.
+func (s *Service) foldAll(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		n, err := s.foldBatch(ctx)
