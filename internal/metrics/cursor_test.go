@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"io"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -180,15 +179,5 @@ func planInFold(t *testing.T, d *db.DB, from, to string) string {
 	defer func() { _ = tx.Rollback() }()
 	_, err = tx.ExecContext(ctx, inIndexOrder)
 	require.NoError(t, err)
-	rows, err := tx.QueryContext(ctx, "EXPLAIN "+selectLogToHorizon, from, 0, to, foldBatch)
-	require.NoError(t, err)
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var step string
-		require.NoError(t, rows.Scan(&step))
-		plan = append(plan, step)
-	}
-	require.NoError(t, rows.Err())
-	return strings.Join(plan, "\n")
+	return dbtest.PlanOn(t, tx, db.Postgres, selectLogToHorizon, from, 0, to, foldBatch)
 }

@@ -15,11 +15,18 @@ import (
 // the index it was written for.
 func Plan(t testing.TB, d *db.DB, query string, args ...any) string {
 	t.Helper()
+	return PlanOn(t, d.Read(), d.Engine, query, args...)
+}
+
+// PlanOn is Plan on a given connection or transaction of an engine: the
+// plan as a transaction with its own planner settings makes it.
+func PlanOn(t testing.TB, q db.Querier, e db.Engine, query string, args ...any) string {
+	t.Helper()
 	explain := "EXPLAIN "
-	if d.Engine == db.SQLite {
+	if e == db.SQLite {
 		explain = "EXPLAIN QUERY PLAN "
 	}
-	rows, err := d.Read().QueryContext(context.Background(), explain+query, args...)
+	rows, err := q.QueryContext(context.Background(), explain+query, args...)
 	if err != nil {
 		t.Fatalf("dbtest: explain: %v", err)
 	}
