@@ -283,6 +283,9 @@ func foldLogToHorizon(ctx context.Context, tx *sql.Tx) (int, *Tally, error) {
 	if read == foldBatch {
 		toXID, toSeq = lastXID, lastSeq+1
 	}
+	if toXID == fromXID && toSeq == fromSeq {
+		return 0, tally, nil // nothing has ended since: an idle fold writes nothing
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE metrics_cursor SET xid = $1::xid8, seq = $2`, toXID, toSeq); err != nil {
 		return 0, nil, fmt.Errorf("metrics: move cursor: %w", err)
 	}
