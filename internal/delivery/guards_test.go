@@ -64,8 +64,9 @@ type testBundle struct {
 	messages *message.Service
 	acct     string
 	carrier  *carrier
-	cfg      delivery.Config // what start runs the dispatcher with
-	start    func()          // runs the dispatcher until the test ends
+	provider provider.Provider // what start sends through: carrier when nil
+	cfg      delivery.Config   // what start runs the dispatcher with
+	start    func()            // runs the dispatcher until the test ends
 }
 
 // setup runs a dispatcher with a fake clock and carrier on d. The clock
@@ -92,7 +93,11 @@ func setup(t *testing.T, d *db.DB, now time.Time) *testBundle {
 	b := &testBundle{ctx: ctx, clock: c, accounts: accounts, contacts: contacts, messages: messages, acct: a.ID,
 		carrier: &carrier{}, cfg: delivery.Config{Holder: "test", Poll: 10 * time.Millisecond}}
 	b.start = func() {
-		disp := delivery.New(b.cfg, d, messages, accounts, b.carrier, c, log)
+		var send provider.Provider = b.carrier
+		if b.provider != nil {
+			send = b.provider
+		}
+		disp := delivery.New(b.cfg, d, messages, accounts, send, c, log)
 		messages.SetWaker(disp)
 		done := make(chan struct{})
 		go func() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"net/http/httptrace"
 	"sync"
 	"time"
 
@@ -25,6 +26,13 @@ type worker struct {
 	// and the carrier counts requests as they arrive.
 	limiter *rate.Limiter
 	starts  *rate.Limiter
+	// written is closed once the last carrier call started has put its
+	// request on the wire, or ended without doing so; the next call takes
+	// its start only then. A call held up between its start and the wire
+	// (the scheduler, the collector) would otherwise reach the carrier
+	// together with the calls started after it, and the headroom absorbs
+	// only one send interval of such bunching.
+	written <-chan struct{}
 	wakeC   chan struct{}
 	stopC   chan struct{}
 	once    sync.Once
@@ -49,7 +57,7 @@ type worker struct {
 var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func newWorker(d *Dispatcher, n numberRow) *worker {
-	w := &worker{d: d, number: n, wakeC: make(chan struct{}, 1), stopC: make(chan struct{})}
+	w := &worker{d: d, number: n, wakeC: make(chan struct{}, 1), stopC: make(chan struct{}), written: closed}
 	w.limiter = rate.NewLimiter(paced(n.mps), burstFor(n.mps))
 	w.starts = rate.NewLimiter(paced(n.mps), burstFor(n.mps))
 	return w
@@ -290,6 +298,10 @@ func (w *worker) send(ctx context.Context, msgs []*message.Message, rec *recorde
 			}
 			continue
 		}
+		select {
+		case <-w.written:
+		case <-ctx.Done():
+		}
 		if err := w.waitStart(ctx, m); err != nil {
 			w.putBack([]*message.Message{m}, rec)
 			continue
@@ -300,11 +312,18 @@ func (w *worker) send(ctx context.Context, msgs []*message.Message, rec *recorde
 			w.putBack([]*message.Message{m}, rec)
 			continue
 		}
+		wrote := make(chan struct{})
+		w.written = wrote
 		w.sends.Add(1)
 		go func() {
 			defer w.sends.Done()
 			defer func() { <-w.d.inFlight }()
-			rec.add(w.sendOne(ctx, m, creds))
+			var once sync.Once
+			onWire := func() { once.Do(func() { close(wrote) }) }
+			trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { onWire() }}
+			o := w.sendOne(httptrace.WithClientTrace(ctx, trace), m, creds)
+			onWire() // a call that never wrote (a refused dial, a provider without HTTP)
+			rec.add(o)
 		}()
 	}
 }

@@ -24,6 +24,9 @@ type Provider interface {
 	// Send makes one attempt and never retries by itself, so the caller's
 	// durable queue stays the only place where attempts are counted. A failed
 	// send returns an *Error, or the context's own error when ctx ended first.
+	// An HTTP provider makes its request with ctx, so that an
+	// httptrace.ClientTrace in it sees the request written: the dispatcher
+	// starts a number's next send only then (or once Send returns).
 	Send(ctx context.Context, m Message) (Result, error)
 }
 

@@ -197,6 +197,24 @@ func (s *Sim) Received() []Received {
 	return s.st.all.snapshot()
 }
 
+// MostInWindow is the most of msgs that arrived within any span of w: what a
+// carrier that counts requests as they arrive sees of a sender's rate.
+func MostInWindow(msgs []Received, w time.Duration) int {
+	at := make([]time.Time, len(msgs))
+	for i, m := range msgs {
+		at[i] = m.ReceivedAt
+	}
+	slices.SortFunc(at, time.Time.Compare)
+	most, lo := 0, 0
+	for hi := range at {
+		for at[hi].Sub(at[lo]) >= w {
+			lo++
+		}
+		most = max(most, hi-lo+1)
+	}
+	return most
+}
+
 // markStatus moves a message's status forward. Callbacks may be reported out
 // of order (ShuffleCallbacks), so a status replaces the current one only if
 // Twilio's ordering ranks it later.
