@@ -76,7 +76,8 @@ ORDER BY e.xid, e.seq`
 const inIndexOrder = `SET LOCAL enable_sort = off`
 
 // Run folds every few seconds until ctx is done. The dashboard is as stale
-// as the interval, plus the time a fold takes.
+// as the interval, plus the time a fold takes; on PostgreSQL, plus however
+// long the oldest writing transaction on the server has been open.
 func (s *Service) Run(ctx context.Context, every time.Duration) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
