@@ -29,15 +29,9 @@ func TestDashboardFollowsTheCarrier(t *testing.T) {
 			p.app.Sim.SetUnsubscribed("+14155550142", true)
 			p.waitStatus(p.send(gone, 2).ID, message.Failed)
 
-			today := time.Now().UTC()
-			q := metrics.Query{From: today.AddDate(0, 0, -1), To: today.AddDate(0, 0, 1), Interval: metrics.Day}
-			var last *metrics.Report
-			require.Eventually(t, func() bool {
-				r, err := p.app.Metrics.Dashboard(context.Background(), p.acct, q)
-				require.NoError(t, err)
-				last = r
-				return r.Totals.Delivered == 1 && r.Totals.Failed == 1 && r.Totals.OptOuts == 1
-			}, 15*time.Second, 100*time.Millisecond, "the dashboard never caught up: %+v", last)
+			last := p.dashboardOnceTotals(func(c metrics.Totals) bool {
+				return c.Delivered == 1 && c.Failed == 1 && c.OptOuts == 1
+			})
 			require.Equal(t, int64(2), last.Totals.Created)
 			require.Equal(t, int64(1), last.Totals.Sent, "the carrier refused the second when it was sent")
 			require.InDelta(t, 0.5, *last.Totals.DeliveryRate, 1e-9)
@@ -45,4 +39,20 @@ func TestDashboardFollowsTheCarrier(t *testing.T) {
 			require.Equal(t, "Receipt", last.ByTemplate[0].TemplateName)
 		})
 	}
+}
+
+// dashboardOnceTotals waits for the running server's fold until the
+// dashboard's totals around today satisfy caught, and returns that report.
+func (p *pipeline) dashboardOnceTotals(caught func(metrics.Totals) bool) *metrics.Report {
+	p.t.Helper()
+	today := time.Now().UTC()
+	q := metrics.Query{From: today.AddDate(0, 0, -1), To: today.AddDate(0, 0, 1), Interval: metrics.Day}
+	var last *metrics.Report
+	require.Eventually(p.t, func() bool {
+		r, err := p.app.Metrics.Dashboard(context.Background(), p.acct, q)
+		require.NoError(p.t, err)
+		last = r
+		return caught(r.Totals)
+	}, 15*time.Second, 100*time.Millisecond, "the dashboard never caught up: %+v", last)
+	return last
 }

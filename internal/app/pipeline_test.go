@@ -257,15 +257,7 @@ func TestRepeatedAndOvertakingCallbacksApplyOnce(t *testing.T) {
 			}
 			require.Equal(t, int64(n), outcomes[message.Delivered]+outcomes[message.Undelivered])
 
-			today := time.Now().UTC()
-			q := metrics.Query{From: today.AddDate(0, 0, -1), To: today.AddDate(0, 0, 1), Interval: metrics.Day}
-			var last *metrics.Report
-			require.Eventually(t, func() bool {
-				r, err := p.app.Metrics.Dashboard(context.Background(), p.acct, q)
-				require.NoError(t, err)
-				last = r
-				return r.Totals.Delivered+r.Totals.Undelivered == n
-			}, 15*time.Second, 100*time.Millisecond, "the dashboard never caught up: %+v", last)
+			last := p.dashboardOnceTotals(func(c metrics.Totals) bool { return c.Delivered+c.Undelivered == n })
 			require.Equal(t, int64(n), last.Totals.Sent, "each send counted once")
 			require.Equal(t, outcomes[message.Delivered], last.Totals.Delivered)
 			require.Equal(t, outcomes[message.Undelivered], last.Totals.Undelivered)
