@@ -88,20 +88,6 @@ func TestStopDuringABatch(t *testing.T) {
 	}
 }
 
-// lastClaim is when a dispatcher last claimed m: the audience rules are
-// re-checked after each claim, before the send.
-func lastClaim(t *testing.T, m *message.Message) time.Time {
-	t.Helper()
-	var at time.Time
-	for _, e := range m.History {
-		if e.Status == message.Sending {
-			at = e.OccurredAt
-		}
-	}
-	require.False(t, at.IsZero(), "never claimed: %+v", m.History)
-	return at
-}
-
 func TestJoinHelpAndUnknownNumbers(t *testing.T) {
 	t.Parallel()
 	p := startPipeline(t, dbtest.Options(t, db.SQLite), 50)
