@@ -63,9 +63,14 @@ func TestEventToHandset(t *testing.T) {
 			require.Eventually(t, func() bool { return len(p.app.Sim.Inbox("+17346263333")) == 1 },
 				20*time.Second, 20*time.Millisecond)
 			require.Equal(t, "Hi Ava, order 42 is on its way.", p.app.Sim.Inbox("+17346263333")[0].Body)
-			runs, err := p.app.Automations.Runs(ctx, p.acct, aut.ID)
-			require.NoError(t, err)
-			require.Len(t, runs, 1)
+			// The step's outcome is written after its message, which may
+			// reach the handset first.
+			var runs []automation.Run
+			require.Eventually(t, func() bool {
+				runs, err = p.app.Automations.Runs(ctx, p.acct, aut.ID)
+				require.NoError(t, err)
+				return len(runs) == 1 && len(runs[0].Steps) > 0
+			}, 10*time.Second, 20*time.Millisecond)
 			require.NotNil(t, runs[0].Steps[0].MessageID)
 			p.waitStatus(*runs[0].Steps[0].MessageID, "delivered")
 
