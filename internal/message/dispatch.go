@@ -179,6 +179,9 @@ func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outc
 		taken, err = s.takePending(ctx, tx, sent, now)
 		return err
 	})
+	if err == nil {
+		s.sent.add(sent) // before settle, so the reports it releases find them
+	}
 	s.settle(outcomes)
 	if err != nil {
 		return err

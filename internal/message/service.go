@@ -71,6 +71,7 @@ type Service struct {
 	accept    *db.Merged[*admission]
 	reports   *db.Merged[*report]
 	awaited   awaited
+	sent      recentSends
 	// OnMark is called after a reservation crosses a usage mark (50, 80,
 	// 100 %), once per month; webhooks hang off it.
 	OnMark func(ctx context.Context, accountID string, mark int)

@@ -51,9 +51,18 @@ const unreachableThreshold = 3
 // send result this process is about to write waits for that write (see
 // Expect); one whose result is not written yet is kept and applied when it
 // is. With a group, the reports that arrive together are applied with one
-// set of statements.
+// set of statements. Two kinds of report are answered without the
+// database, as they could move nothing: a word Herald does not act on, and
+// "sent" for a send this process recorded as sent (see recentSends).
 func (s *Service) ApplyCarrierStatus(ctx context.Context, accountID string, cs CarrierStatus) error {
+	to, known := carrierStatus[cs.Status]
+	if !known {
+		return nil // a word Herald does not act on moves nothing
+	}
 	s.awaited.wait(ctx, cs.MessageID)
+	if to == Sent && s.sent.sent(accountID, cs.MessageID, cs.CarrierID) {
+		return nil // a send this process recorded as sent: nothing to move
+	}
 	r := &report{accountID: accountID, CarrierStatus: cs}
 	if err := s.reports.Do(ctx, r); err != nil {
 		return err

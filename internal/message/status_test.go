@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/heraldsms/herald/internal/account"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/db/dbtest"
 	"github.com/heraldsms/herald/internal/message"
@@ -182,6 +183,90 @@ func TestReportsNamingTheirMessageWaitForItsResult(t *testing.T) {
 		require.Equal(t, []message.Status{message.Delivered}, announced.of(m.ID), "announced once")
 		require.Zero(t, parked(t, b, d))
 	})
+}
+
+// The carrier's "sent" report for a send this process has recorded as
+// sent tells Herald nothing: it answers at once, even while the database
+// takes no writes, and leaves no trace. The same report without the
+// message's id takes the database's path and waits.
+func TestASentReportForARecordedSendAnswersAtOnce(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setup(t, d, 100)
+		m := b.send(t)
+		claimed, err := b.svc.Claim(b.ctx, *m.NumberID, 1, time.Minute)
+		require.NoError(t, err)
+		require.Len(t, claimed, 1)
+		b.svc.Expect(m.ID)
+		require.NoError(t, b.svc.Record(b.ctx, b.acct, []message.Outcome{
+			{Message: claimed[0], Status: message.Sent, Carrier: "twilio", CarrierID: "SM-1"}}))
+
+		other, _, err := b.accounts.CreateAccount(b.ctx, account.NewAccount{Name: "Other"})
+		require.NoError(t, err)
+
+		release := holdWrites(t, d)
+		named := message.CarrierStatus{CarrierID: "SM-1", Status: "sent", Token: "t-sent", MessageID: m.ID}
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		defer cancel()
+		require.NoError(t, b.svc.ApplyCarrierStatus(ctx, b.acct.ID, named), "answered while writes wait")
+		queued := message.CarrierStatus{CarrierID: "SM-1", Status: "queued", Token: "t-queued", MessageID: m.ID}
+		require.NoError(t, b.svc.ApplyCarrierStatus(ctx, b.acct.ID, queued), "a word Herald does not act on")
+
+		// Not for this account, another carrier id, or no message named:
+		// each goes to the database, which holds it until writes resume.
+		waiting := []struct {
+			account string
+			cs      message.CarrierStatus
+		}{
+			{other.ID, message.CarrierStatus{CarrierID: "SM-1", Status: "sent", Token: "t-other", MessageID: m.ID}},
+			{b.acct.ID, message.CarrierStatus{CarrierID: "SM-2", Status: "sent", Token: "t-2", MessageID: m.ID}},
+			{b.acct.ID, message.CarrierStatus{CarrierID: "SM-1", Status: "sent", Token: "t-unnamed"}},
+		}
+		done := make(chan error, len(waiting))
+		for _, w := range waiting {
+			go func() { done <- b.svc.ApplyCarrierStatus(b.ctx, w.account, w.cs) }()
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("a report the process cannot answer alone did not wait for the database (%v)", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+		release()
+		for range waiting {
+			select {
+			case err := <-done:
+				require.NoError(t, err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("a report still waits after writes resumed")
+			}
+		}
+
+		got, err := b.svc.Get(b.ctx, b.acct.ID, m.ID)
+		require.NoError(t, err)
+		require.Equal(t, []message.Status{message.Queued, message.Sending, message.Sent}, statuses(got))
+		// The two reports for carrier ids the account never sent are kept
+		// for a send result yet to come, as any such report is.
+		require.ElementsMatch(t, []string{"t-other", "t-2"}, tokens(t, b, d), "reports that move nothing keep no token")
+		require.Equal(t, 2, parked(t, b, d))
+	})
+}
+
+// holdWrites keeps every write to messages waiting until release: on
+// SQLite by holding the one write connection in a transaction, on
+// PostgreSQL by locking the table against reads and writes.
+func holdWrites(t *testing.T, d *db.DB) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := d.Write().BeginTx(ctx, nil)
+	require.NoError(t, err)
+	if d.Engine == db.Postgres {
+		_, err = tx.ExecContext(ctx, `LOCK TABLE messages IN ACCESS EXCLUSIVE MODE`)
+		require.NoError(t, err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { require.NoError(t, tx.Rollback()) }) }
+	t.Cleanup(release)
+	return release
 }
 
 // announcements records the outcomes the service announces, by message.
