@@ -69,11 +69,12 @@ func (a *awaited) wait(ctx context.Context, messageID string) {
 	}
 }
 
-// recentCapacity is how many sends recentSends remembers: at 3,000 sends a
-// second, the last five seconds' worth. A carrier's "sent" report for a
-// send it has forgotten takes the database's path, so the number bounds
-// memory, never correctness.
-const recentCapacity = 1 << 14
+// recentCapacity is how many sends recentSends remembers: over a second
+// of sends at 3,000 a second. A carrier posts its "sent" report as it
+// answers the send, so the report comes within milliseconds of the result;
+// one for a send already forgotten takes the database's path, so the
+// number bounds memory, never correctness.
+const recentCapacity = 1 << 12
 
 // recentSends remembers the latest sends whose "sent" result this process
 // has committed, with the carrier id each was given. The carrier's "sent"
@@ -90,9 +91,9 @@ type recentSends struct {
 
 type sentAs struct{ accountID, carrierID string }
 
-// add remembers messages just recorded as sent, forgetting the oldest
-// beyond recentCapacity.
-func (r *recentSends) add(msgs []*Message) {
+// add remembers the account's messages just recorded as sent, forgetting
+// the oldest beyond recentCapacity.
+func (r *recentSends) add(accountID string, msgs []*Message) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.byID == nil {
@@ -100,7 +101,7 @@ func (r *recentSends) add(msgs []*Message) {
 		r.order = make([]string, recentCapacity)
 	}
 	for _, m := range msgs {
-		if m.CarrierID == nil {
+		if m.CarrierID == nil || m.AccountID != accountID {
 			continue
 		}
 		if _, ok := r.byID[m.ID]; !ok {
@@ -108,7 +109,7 @@ func (r *recentSends) add(msgs []*Message) {
 			r.order[r.next] = m.ID
 			r.next = (r.next + 1) % len(r.order)
 		}
-		r.byID[m.ID] = sentAs{m.AccountID, *m.CarrierID}
+		r.byID[m.ID] = sentAs{accountID, *m.CarrierID}
 	}
 }
 

@@ -180,7 +180,7 @@ func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outc
 		return err
 	})
 	if err == nil {
-		s.sent.add(sent) // before settle, so the reports it releases find them
+		s.sent.add(a.ID, sent) // before settle, so the reports it releases find them
 	}
 	s.settle(outcomes)
 	if err != nil {
