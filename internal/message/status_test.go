@@ -187,8 +187,9 @@ func TestReportsNamingTheirMessageWaitForItsResult(t *testing.T) {
 
 // The carrier's "sent" report for a send this process has recorded as
 // sent tells Herald nothing: it answers at once, even while the database
-// takes no writes, and leaves no trace. The same report without the
-// message's id takes the database's path and waits.
+// takes no writes, and leaves no trace. A report the process cannot answer
+// alone (another account, another carrier id, no message named) takes the
+// database's path and waits.
 func TestASentReportForARecordedSendAnswersAtOnce(t *testing.T) {
 	t.Parallel()
 	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
