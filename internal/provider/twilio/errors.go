@@ -94,8 +94,8 @@ func (c *Client) errorFrom(resp *http.Response, body []byte) *provider.Error {
 	var ae apiError
 	_ = json.Unmarshal(body, &ae) // best effort: the status still classifies
 	code := strings.Trim(string(ae.Code), `"`)
-	if code == "null" || code == "0" {
-		code = ""
+	if code == "0" || !IsCode(code) {
+		code = "" // none, or not one Herald can keep: the status classifies
 	}
 	msg := ae.Message
 	if msg == "" {

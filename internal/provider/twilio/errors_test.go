@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,14 @@ func TestSendClassifiesTwilioErrors(t *testing.T) {
 		{"malformed error body", 400, nil, `{"code": 212`, provider.Permanent, "", 0},
 		{"malformed success body", 201, nil, `{"sid": "SM`, provider.Permanent, "", 0},
 		{"success body without sid", 200, nil, `{"status":"queued"}`, provider.Permanent, "", 0},
+		{"success body whose sid holds a NUL", 201, nil, `{"sid":"SM\u0000ab"}`, provider.Permanent, "", 0},
+		{"success body whose sid is too long", 201, nil, `{"sid":"SM` + strings.Repeat("a", 63) + `"}`, provider.Permanent, "", 0},
+		{"success body whose sid is a sentence", 201, nil, `{"sid":"SM 1; DROP"}`, provider.Permanent, "", 0},
+		{"error code too long to be one", 400, nil, `{"code":"` + strings.Repeat("9", 17) + `"}`, provider.Permanent, "", 0},
+		{"error code with letters", 400, nil, `{"code":"21x11"}`, provider.Permanent, "", 0},
+		{"error code as an object", 400, nil, `{"code":{"n":21610}}`, provider.Permanent, "", 0},
+		{"error code as null", 400, nil, `{"code":null}`, provider.Permanent, "", 0},
+		{"unusable code still classified by status", 503, nil, `{"code":"x"}`, provider.Retryable, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

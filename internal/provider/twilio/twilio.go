@@ -179,16 +179,17 @@ type created struct {
 	NumSegments json.RawMessage `json:"num_segments"` // documented as a string: "1"
 }
 
-// parseCreated reads a 2xx answer. A 2xx that cannot be read is Permanent,
-// not Retryable: Twilio may well have accepted the message, and sending it
-// again would text the contact twice.
+// parseCreated reads a 2xx answer. A 2xx that cannot be read, or whose
+// sid is not one (IsSID), is Permanent, not Retryable: Twilio may well
+// have accepted the message, and sending it again would text the contact
+// twice.
 func parseCreated(status int, body []byte, readErr error) (provider.Result, error) {
 	if readErr != nil {
 		return provider.Result{}, &provider.Error{Class: provider.Permanent, Status: status,
 			Message: "reading an accepted message's body failed; not retrying, it may have been sent", Err: readErr}
 	}
 	var c created
-	if err := json.Unmarshal(body, &c); err != nil || c.SID == "" {
+	if err := json.Unmarshal(body, &c); err != nil || !IsSID(c.SID) {
 		return provider.Result{}, &provider.Error{Class: provider.Permanent, Status: status,
 			Message: "malformed success body; not retrying, the message may have been sent", Err: err}
 	}

@@ -33,7 +33,7 @@ func (e *FieldError) Unwrap() error { return e.Err }
 type StatusCallback struct {
 	MessageSid     string // Twilio's id for the message, as returned by Send
 	MessageStatus  string // one of the statuses StatusRank knows, or a newer one
-	ErrorCode      string // set on failed and undelivered messages; digits only
+	ErrorCode      string // set on failed and undelivered messages; a code as IsCode says
 	AccountSid     string // the sub-account the message belongs to
 	From, To       string // present on real callbacks; not required
 	RawDlrDoneDate string // the carrier's delivery-receipt time (YYMMDDhhmm), when it sent one
@@ -42,8 +42,9 @@ type StatusCallback struct {
 // ParseStatusCallback reads a status callback's form. MessageSid,
 // MessageStatus and AccountSid are required: without them the callback cannot
 // be matched to a message and its account. MessageStatus is lower-cased (and
-// may be a status newer than this package; StatusRank ranks those 0). An
-// ErrorCode must be numeric.
+// may be a status newer than this package; StatusRank ranks those 0).
+// MessageSid must be a carrier's id (IsSID) and an ErrorCode a code
+// (IsCode).
 // The signature is not checked here; call Validate first.
 func ParseStatusCallback(form url.Values) (StatusCallback, error) {
 	sc := StatusCallback{
@@ -62,7 +63,10 @@ func ParseStatusCallback(form url.Values) (StatusCallback, error) {
 	); err != nil {
 		return StatusCallback{}, err
 	}
-	if sc.ErrorCode != "" && !isDigits(sc.ErrorCode) {
+	if !IsSID(sc.MessageSid) {
+		return StatusCallback{}, &FieldError{Field: "MessageSid", Err: ErrMalformedField}
+	}
+	if sc.ErrorCode != "" && !IsCode(sc.ErrorCode) {
 		return StatusCallback{}, &FieldError{Field: "ErrorCode", Err: ErrMalformedField}
 	}
 	return sc, nil
@@ -90,7 +94,8 @@ type Inbound struct {
 
 // ParseInbound reads an inbound-message webhook's form. MessageSid,
 // AccountSid, From and To are required; Body is not, since an MMS can carry
-// no text. NumMedia, when present, must be a non-negative integer. The
+// no text. MessageSid must be a carrier's id (IsSID); NumMedia, when
+// present, a non-negative integer. The
 // signature is not checked here; call Validate first.
 func ParseInbound(form url.Values) (Inbound, error) {
 	in := Inbound{
@@ -108,6 +113,9 @@ func ParseInbound(form url.Values) (Inbound, error) {
 		field{"To", in.To},
 	); err != nil {
 		return Inbound{}, err
+	}
+	if !IsSID(in.MessageSid) {
+		return Inbound{}, &FieldError{Field: "MessageSid", Err: ErrMalformedField}
 	}
 	if raw := strings.TrimSpace(form.Get("NumMedia")); raw != "" {
 		n, err := strconv.Atoi(raw)
@@ -129,13 +137,4 @@ func requireFields(fields ...field) error {
 		}
 	}
 	return nil
-}
-
-func isDigits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return s != ""
 }

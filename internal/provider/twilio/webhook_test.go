@@ -3,6 +3,7 @@ package twilio_test
 import (
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -62,6 +63,9 @@ func TestParseStatusCallbackRefusesBadInput(t *testing.T) {
 		{"no MessageStatus", func(f url.Values) { f.Del("MessageStatus") }, "MessageStatus", twilio.ErrMissingField},
 		{"no AccountSid", func(f url.Values) { f.Del("AccountSid") }, "AccountSid", twilio.ErrMissingField},
 		{"non-numeric ErrorCode", func(f url.Values) { f.Set("ErrorCode", "30006; DROP") }, "ErrorCode", twilio.ErrMalformedField},
+		{"ErrorCode longer than a code", func(f url.Values) { f.Set("ErrorCode", "30006300063000630") }, "ErrorCode", twilio.ErrMalformedField},
+		{"MessageSid no carrier's id", func(f url.Values) { f.Set("MessageSid", "SM"+strings.Repeat("a", 63)) }, "MessageSid", twilio.ErrMalformedField},
+		{"MessageSid with a NUL", func(f url.Values) { f.Set("MessageSid", "SM\x00") }, "MessageSid", twilio.ErrMalformedField},
 		{"empty form", func(f url.Values) { clear(f) }, "MessageSid", twilio.ErrMissingField},
 	}
 	for _, tt := range tests {
@@ -134,6 +138,7 @@ func TestParseInboundRefusesBadInput(t *testing.T) {
 		{"no To", func(f url.Values) { f.Set("To", "") }, "To", twilio.ErrMissingField},
 		{"NumMedia not a number", func(f url.Values) { f.Set("NumMedia", "two") }, "NumMedia", twilio.ErrMalformedField},
 		{"NumMedia negative", func(f url.Values) { f.Set("NumMedia", "-1") }, "NumMedia", twilio.ErrMalformedField},
+		{"MessageSid with a space", func(f url.Values) { f.Set("MessageSid", "SM1 SM2") }, "MessageSid", twilio.ErrMalformedField},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,6 +178,8 @@ func FuzzParseStatusCallback(f *testing.F) {
 		require.NotEmpty(t, sc.MessageSid)
 		require.NotEmpty(t, sc.MessageStatus)
 		require.NotEmpty(t, sc.AccountSid)
+		require.True(t, twilio.IsSID(sc.MessageSid), "kept carrier id %q", sc.MessageSid)
+		require.True(t, sc.ErrorCode == "" || twilio.IsCode(sc.ErrorCode), "kept code %q", sc.ErrorCode)
 	})
 }
 
@@ -189,7 +196,7 @@ func FuzzParseInbound(f *testing.F) {
 			require.True(t, ok, "%T", err)
 			return
 		}
-		require.NotEmpty(t, in.MessageSid)
+		require.True(t, twilio.IsSID(in.MessageSid), "kept carrier id %q", in.MessageSid)
 		require.NotEmpty(t, in.AccountSid)
 		require.NotEmpty(t, in.From)
 		require.NotEmpty(t, in.To)
