@@ -56,6 +56,8 @@ func TestInboundBadInputStoresNothing(t *testing.T) {
 		otherSID := inboundForm("+17346263333", "+18885550100", "STOP")
 		otherSID.Set("AccountSid", "AC"+strings.Repeat("b", 32))
 		notOurNumber := inboundForm("+17346263333", "+18885550199", "STOP")
+		notASID := inboundForm("+17346263333", "+18885550100", "STOP")
+		notASID.Set("MessageSid", "SM"+strings.Repeat("a", 3000)) // more than an index entry holds
 		cases := []struct {
 			name   string
 			form   url.Values
@@ -69,6 +71,7 @@ func TestInboundBadInputStoresNothing(t *testing.T) {
 			{"another account's SID, our token", otherSID, sign(otherSID), 403, "invalid_signature"},
 			{"another account's number", notOurNumber, sign(notOurNumber), 422, "unknown_number"},
 			{"missing From", missingFrom, sign(missingFrom), 422, "invalid_inbound"},
+			{"MessageSid that is no carrier's id", notASID, sign(notASID), 422, "invalid_inbound"},
 			{"huge body", huge, sign(huge), 413, "body_too_large"},
 		}
 		for _, tc := range cases {
