@@ -2,6 +2,7 @@ package twilio_test
 
 import (
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -71,4 +72,27 @@ func FuzzSendAnswer(f *testing.F) {
 		require.True(t, ok, "want *provider.Error, got %T: %v", err, err)
 		require.True(t, e.Code == "" || twilio.IsCode(e.Code), "kept code %q", e.Code)
 	})
+}
+
+// A carrier that redirects the send gets no second request: followed, a
+// 301 would have turned the POST into a GET that creates nothing.
+func TestSendDoesNotFollowARedirect(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{301, 302, 307, 308} {
+		fake := newFakeTwilio(t, func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/moved" {
+				respondWith(201, `{"sid":"SM0123456789abcdef0123456789abcdef","status":"queued"}`)(w, r)
+				return
+			}
+			http.Redirect(w, r, "/moved", status)
+		})
+		_, err := twilio.New(nil, nil).Send(t.Context(), provider.Message{
+			To: "+15005550006", From: "+15005550001", Body: "hi", Credentials: fake.credentials(),
+		})
+		e, ok := errors.AsType[*provider.Error](err)
+		require.True(t, ok, "%d: want *provider.Error, got %T: %v", status, err, err)
+		require.Equal(t, provider.Permanent, e.Class, "%d", status)
+		require.Equal(t, status, e.Status)
+		require.Len(t, fake.seen, 1, "%d: one request", status)
+	}
 }

@@ -69,10 +69,16 @@ func New(hc *http.Client, log *slog.Logger, opts ...Option) *Client {
 // Go's default keeps only two idle connections per host, so at that
 // concurrency nearly every request would open (and TLS-handshake) a new
 // connection and then throw it away. timeout bounds one whole exchange.
+//
+// A redirect is answered, not followed. Twilio's API does not redirect;
+// a base URL that does (http:// for https://, an old host) would turn the
+// send into a GET of the message list, read as an unreadable success, or
+// post it again elsewhere. Answered, it fails the message with its status.
 func NewHTTPClient(timeout time.Duration) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Client{
-		Timeout: timeout,
+		Timeout:       timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
 			DialContext:           dialer.DialContext,
