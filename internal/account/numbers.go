@@ -94,31 +94,38 @@ func (s *Store) ReplaceNumbers(ctx context.Context, accountID string, in []Numbe
 	if err := checkNumbers(in); err != nil {
 		return nil, err
 	}
-	now := s.clock.Now()
-	out := make([]Number, 0, len(in))
+	var out []Number
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sender_numbers WHERE account_id = $1`, accountID); err != nil {
-			return wrap("replace numbers", err)
-		}
-		for i, n := range in {
-			if n.MPS == 0 {
-				n.MPS = 1
-			}
-			num := Number{ID: id.New(id.Number), AccountID: accountID, Phone: n.Phone, Kind: n.Kind, MPS: n.MPS, CreatedAt: now}
-			_, err := tx.ExecContext(ctx, `INSERT INTO sender_numbers (id, account_id, phone, kind, mps, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6)`, num.ID, accountID, num.Phone, string(num.Kind), num.MPS, now)
-			if db.IsUniqueViolation(err) {
-				return problem.Conflictf("number_taken", fmt.Sprintf("numbers[%d].phone", i), "%s already sends for another account", n.Phone)
-			}
-			if err != nil {
-				return wrap("insert number", err)
-			}
-			out = append(out, num)
-		}
-		return nil
+		var err error
+		out, err = replaceNumbers(ctx, tx, accountID, in, s.clock.Now())
+		return err
 	})
 	s.changed(accountID)
 	return out, err
+}
+
+// replaceNumbers sets an account's sender numbers in tx; in is checked.
+func replaceNumbers(ctx context.Context, tx *sql.Tx, accountID string, in []NumberInput, now time.Time) ([]Number, error) {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sender_numbers WHERE account_id = $1`, accountID); err != nil {
+		return nil, wrap("replace numbers", err)
+	}
+	out := make([]Number, 0, len(in))
+	for i, n := range in {
+		if n.MPS == 0 {
+			n.MPS = 1
+		}
+		num := Number{ID: id.New(id.Number), AccountID: accountID, Phone: n.Phone, Kind: n.Kind, MPS: n.MPS, CreatedAt: now}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sender_numbers (id, account_id, phone, kind, mps, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, num.ID, accountID, num.Phone, string(num.Kind), num.MPS, now)
+		if db.IsUniqueViolation(err) {
+			return nil, problem.Conflictf("number_taken", fmt.Sprintf("numbers[%d].phone", i), "%s already sends for another account", n.Phone)
+		}
+		if err != nil {
+			return nil, wrap("insert number", err)
+		}
+		out = append(out, num)
+	}
+	return out, nil
 }
 
 // Numbers returns an account's sender numbers.

@@ -99,13 +99,22 @@ func (s *Store) Configure(ctx context.Context, accountID string, setup Setup) (A
 	if _, err := s.Get(ctx, accountID); err != nil {
 		return Account{}, err
 	}
-	if setup.Numbers != nil {
-		if _, err := s.ReplaceNumbers(ctx, accountID, *setup.Numbers); err != nil {
+	var sealed string
+	if t := setup.Twilio; t != nil {
+		var err error
+		if sealed, err = s.seal(t.AuthToken); err != nil {
 			return Account{}, err
 		}
 	}
+	// One transaction: a setup refused for any reason, its readiness
+	// included, leaves the account as it was.
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		now := s.clock.Now()
+		if setup.Numbers != nil {
+			if _, err := replaceNumbers(ctx, tx, accountID, *setup.Numbers, now); err != nil {
+				return err
+			}
+		}
 		exec := func(query string, args ...any) error {
 			_, err := tx.ExecContext(ctx, query, append([]any{accountID, now}, args...)...)
 			return err
@@ -115,10 +124,6 @@ func (s *Store) Configure(ctx context.Context, accountID string, setup Setup) (A
 			errs = append(errs, exec(`UPDATE accounts SET monthly_limit = $3, updated_at = $2 WHERE id = $1`, *setup.MonthlyLimit))
 		}
 		if t := setup.Twilio; t != nil {
-			sealed, err := s.seal(t.AuthToken)
-			if err != nil {
-				return err
-			}
 			errs = append(errs, exec(`UPDATE accounts SET twilio_account_sid = $3, twilio_auth_token = $4, twilio_base_url = $5,
 				updated_at = $2 WHERE id = $1`, t.AccountSID, sealed, t.BaseURL))
 		}
@@ -138,35 +143,32 @@ func (s *Store) Configure(ctx context.Context, accountID string, setup Setup) (A
 		if err := errors.Join(errs...); err != nil {
 			return wrap("configure", err)
 		}
-		return nil
+		return checkReady(ctx, tx, accountID)
 	})
 	s.changed(accountID)
 	if err != nil {
 		return Account{}, err
 	}
-	a, err := s.Get(ctx, accountID)
-	if err != nil {
-		return Account{}, err
-	}
-	if a.SMSEnabled {
-		if a.Twilio == nil {
-			return a, s.disableSMS(ctx, accountID, "sms_not_ready", "twilio", "SMS needs a carrier sub-account: set twilio.account_sid and twilio.auth_token")
-		}
-		if nums, err := s.Numbers(ctx, accountID); err != nil || len(nums) == 0 {
-			return a, s.disableSMS(ctx, accountID, "sms_not_ready", "numbers", "SMS needs at least one sender number")
-		}
-	}
-	return a, nil
+	return s.Get(ctx, accountID)
 }
 
-// disableSMS turns SMS back off after a setup that cannot send, and says why.
-func (s *Store) disableSMS(ctx context.Context, accountID, code, field, msg string) error {
-	_, err := s.db.Write().ExecContext(ctx, `UPDATE accounts SET sms_enabled = $2 WHERE id = $1`, accountID, false)
-	s.changed(accountID)
-	if err != nil {
+// checkReady refuses, in tx, an account set to send SMS without a carrier
+// sub-account or a sender number.
+func checkReady(ctx context.Context, tx *sql.Tx, accountID string) error {
+	var enabled, carrier bool
+	var numbers int
+	err := tx.QueryRowContext(ctx, `SELECT sms_enabled, twilio_account_sid <> '',
+		(SELECT count(*) FROM sender_numbers WHERE account_id = $1) FROM accounts WHERE id = $1`, accountID).
+		Scan(&enabled, &carrier, &numbers)
+	switch {
+	case err != nil:
 		return wrap("configure", err)
+	case enabled && !carrier:
+		return problem.Invalidf("sms_not_ready", "twilio", "SMS needs a carrier sub-account: set twilio.account_sid and twilio.auth_token")
+	case enabled && numbers == 0:
+		return problem.Invalidf("sms_not_ready", "numbers", "SMS needs at least one sender number")
 	}
-	return problem.Invalidf(code, field, "%s", msg)
+	return nil
 }
 
 func (s *Store) seal(v string) (string, error) {
