@@ -146,6 +146,56 @@ func TestMonthlyLimitAndTheLimitQueue(t *testing.T) {
 	})
 }
 
+// A setup the operator is refused changes nothing, whichever of its parts
+// is refused and whenever: the numbers it would replace, the limit and the
+// carrier it would set, and SMS, which stays on.
+func TestARefusedOperatorSetupChangesNothing(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setup(t, d)
+		b.enableSMS(b.acct, 10)
+		other, _ := b.newAccount("Other")
+		b.enableSMSWith(other, "+18885550199")
+		path := "/api/v1/operator/accounts/" + b.acct
+		before := b.do("PUT", path, b.operator, map[string]any{}).json(t)
+
+		newCarrier := map[string]any{"account_sid": "AC" + strings.Repeat("f", 32), "auth_token": "new-token"}
+		for _, tc := range []struct {
+			name   string
+			body   map[string]any
+			status int
+			code   string
+		}{
+			{"no numbers left to send from", map[string]any{"monthly_limit": 5, "twilio": newCarrier,
+				"numbers": []map[string]any{}}, 422, "sms_not_ready"},
+			{"another account's number", map[string]any{"monthly_limit": 5, "twilio": newCarrier,
+				"numbers": []map[string]any{{"phone": "+18885550199", "kind": "both"}}}, 409, "number_taken"},
+			{"a bad number after good fields", map[string]any{"monthly_limit": 5, "sms_enabled": false,
+				"numbers": []map[string]any{{"phone": "+18885550100", "kind": "both", "mps": -1}}}, 422, "invalid_mps"},
+		} {
+			res := b.do("PUT", path, b.operator, tc.body)
+			require.Equal(t, tc.status, res.status, "%s: %s", tc.name, res.body)
+			require.Equal(t, tc.code, res.errorCode(t), tc.name)
+			after := b.do("PUT", path, b.operator, map[string]any{}).json(t)
+			require.Equal(t, before["numbers"], after["numbers"], tc.name)
+			acct, was := after["account"].(map[string]any), before["account"].(map[string]any)
+			for _, field := range []string{"sms_enabled", "monthly_limit", "twilio"} {
+				require.Equal(t, was[field], acct[field], "%s: %s", tc.name, field)
+			}
+		}
+	})
+}
+
+// enableSMSWith sets an account up to send from phone.
+func (b *testBundle) enableSMSWith(accountID, phone string) {
+	b.t.Helper()
+	res := b.do("PUT", "/api/v1/operator/accounts/"+accountID, b.operator, map[string]any{
+		"sms_enabled": true, "twilio": map[string]any{"account_sid": testSID, "auth_token": testToken},
+		"numbers": []map[string]any{{"phone": phone, "kind": "both"}},
+	})
+	require.Equal(b.t, http.StatusOK, res.status, "%s", res.body)
+}
+
 func TestOperatorSetupRefusesBadInput(t *testing.T) {
 	t.Parallel()
 	b := setupSQLite(t)
