@@ -62,9 +62,12 @@ func (s *Setup) check() error {
 			return problem.Invalidf("invalid_auth_token", "twilio.auth_token", "auth_token is required (at most 128 characters)")
 		}
 		if t.BaseURL != "" {
+			// Herald appends the API's path to it: a query or a fragment
+			// would swallow that path.
 			u, err := url.Parse(t.BaseURL)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-				return problem.Invalidf("invalid_base_url", "twilio.base_url", "base_url must be an http(s) URL without credentials")
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+				strings.ContainsAny(t.BaseURL, "?#") {
+				return problem.Invalidf("invalid_base_url", "twilio.base_url", "base_url must be an http(s) URL without credentials, query or fragment")
 			}
 			t.BaseURL = strings.TrimRight(t.BaseURL, "/")
 		}
