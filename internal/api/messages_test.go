@@ -70,6 +70,8 @@ func TestSendSkipsWhoMayNotBeTexted(t *testing.T) {
 			{map[string]any{"contact_id": ok, "external_id": "x", "template_id": tpl}, 422, "invalid_request"},
 			{map[string]any{"contact_id": ok, "template_id": tpl, "kind": "promo"}, 422, "invalid_kind"},
 			{map[string]any{"contact_id": ok, "template_id": tpl, "program_id": "prg_nope", "data": map[string]any{"reward_amount": 1}}, 404, "not_found"},
+			{map[string]any{"contact_id": ok, "template_id": tpl, "data": map[string]any{"reward_amount": strings.Repeat("$", 1570)}}, 422, "body_too_long"},
+			{map[string]any{"contact_id": ok, "template_id": tpl, "data": map[string]any{"reward_amount": strings.Repeat("$", 1500)}}, 422, "body_too_many_segments"},
 		} {
 			res := b.do("POST", "/api/v1/messages", b.admin, bad.body)
 			require.Equal(t, bad.status, res.status, "%v: %s", bad.body, res.body)

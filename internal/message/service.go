@@ -226,6 +226,14 @@ func (s *Service) render(ctx context.Context, a account.Account, c *contact.Cont
 	m.Body = body
 	info := segment.Count(body)
 	m.Encoding, m.Segments = string(info.Encoding), info.Segments
+	// The template is within the limits; its merge values may not be.
+	if err := msgtemplate.CheckLength(info, "data"); err != nil {
+		pe, ok := problem.As(err)
+		if !r.Quiet || !ok {
+			return nil, err
+		}
+		m.Status, m.Reason = Skipped, pe.Code // body_too_long or body_too_many_segments
+	}
 	if err := lk.number(ctx, a, m); err != nil {
 		return nil, err
 	}

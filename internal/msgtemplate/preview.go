@@ -83,7 +83,7 @@ func (s *Service) Preview(ctx context.Context, accountID string, in PreviewInput
 			"no value and no default for " + strings.Join(p.MissingValues, ", ") + "; a message to such a contact is skipped"})
 	}
 	p.fill(segment.Analyze(p.Rendered))
-	if err := checkLength(segment.Count(p.Rendered), "body"); err != nil {
+	if err := CheckLength(segment.Count(p.Rendered), "body"); err != nil {
 		pe, _ := problem.As(err)
 		p.Problems = append(p.Problems, Finding{pe.Code, pe.Message})
 	}

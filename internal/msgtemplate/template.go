@@ -173,20 +173,22 @@ func compileBody(body, brand string) (*Compiled, error) {
 	if strings.TrimSpace(body) == "" {
 		return nil, problem.Invalidf("required", "body", "body is required")
 	}
-	if err := checkLength(segment.Count(body), "body"); err != nil {
+	if err := CheckLength(segment.Count(body), "body"); err != nil {
 		return nil, err // before parsing: a huge paste costs no more than this
 	}
 	c, err := Parse(body)
 	if err != nil {
 		return nil, tagProblem(err)
 	}
-	if err := checkLength(measure(c, brand), "body"); err != nil {
+	if err := CheckLength(measure(c, brand), "body"); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-func checkLength(info segment.Info, field string) error {
+// CheckLength refuses a message past the limits above, blaming field: a
+// template's body, or the data a message was rendered with.
+func CheckLength(info segment.Info, field string) error {
 	detail := map[string]any{"characters": info.Characters, "segments": info.Segments, "encoding": info.Encoding,
 		"max_characters": MaxBodyCharacters, "max_segments": MaxBodySegments}
 	var e *problem.Error

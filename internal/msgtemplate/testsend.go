@@ -156,7 +156,7 @@ func renderTest(c *Compiled, brand string, data map[string]any) (string, segment
 		return "", segment.Info{}, fmt.Errorf("msgtemplate: render test: %w", err)
 	}
 	info := segment.Count(body)
-	return body, info, checkLength(info, "data")
+	return body, info, CheckLength(info, "data")
 }
 
 const insertTestSend = `
