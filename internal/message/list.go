@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldsms/herald/internal/id"
 	"github.com/heraldsms/herald/internal/problem"
 )
 
@@ -94,7 +95,7 @@ var knownStatuses = func() map[Status]bool {
 
 func decodeCursor(c string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) == 0 || len(b) > 64 {
+	if err != nil || len(b) > 64 || !strings.HasPrefix(string(b), id.Message+"_") {
 		return "", problem.Invalidf("invalid_cursor", "cursor", "cursor is not one this API returned")
 	}
 	return string(b), nil
