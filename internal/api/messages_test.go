@@ -1,8 +1,11 @@
 package api
 
 import (
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -334,4 +337,76 @@ func statusCallbackBadInput(t *testing.T, d *db.DB) {
 		require.Equal(t, http.StatusNoContent, res.status, "%q: %s", name, res.body)
 		require.Less(t, time.Since(start), time.Second, "%q: a report naming no message being sent does not wait", name)
 	}
+}
+
+// Paging through the messages and the outcomes log gives every message
+// once, newest first, and ends with an empty cursor; a cursor this API did
+// not give is refused.
+func TestMessagesAndOutcomesPageThroughEveryMessage(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		b := setup(t, d)
+		b.enableSMS(b.acct, 100)
+		tpl := b.approvedTemplate(b.admin, "transactional", "Hi {{first_name}}, your reward is approved.")
+		var made []string
+		for i := range 7 {
+			pref := "opted_in"
+			if i%3 == 2 {
+				pref = "" // skipped: never asked
+			}
+			c := b.contactWith(b.admin, fmt.Sprintf("+141555501%02d", i), pref)
+			res := b.do("POST", "/api/v1/messages", b.admin, map[string]any{"contact_id": c, "template_id": tpl})
+			require.Equal(t, http.StatusAccepted, res.status, "%s", res.body)
+			made = append(made, res.json(t)["id"].(string))
+		}
+		slices.Reverse(made) // newest first
+		// Another account's messages are never on the pages.
+		other, otherKey := b.newAccount("Other")
+		b.enableSMSWith(other, "+18885550199")
+		otherTpl := b.approvedTemplate(otherKey, "transactional", "Other {{first_name}}")
+		oc := b.contactWith(otherKey, "+14155550150", "opted_in")
+		res := b.do("POST", "/api/v1/messages", otherKey, map[string]any{"contact_id": oc, "template_id": otherTpl})
+		require.Equal(t, http.StatusAccepted, res.status, "%s", res.body)
+
+		for _, list := range []struct{ path, idField string }{
+			{"/api/v1/messages", "id"}, {"/api/v1/outcomes", "message_id"},
+		} {
+			var seen []string
+			cursor, pages := "", 0
+			for {
+				page := b.do("GET", list.path+"?limit=3&cursor="+cursor, b.admin, nil)
+				require.Equal(t, http.StatusOK, page.status, "%s", page.body)
+				body := page.json(t)
+				for _, m := range body["data"].([]any) {
+					seen = append(seen, m.(map[string]any)[list.idField].(string))
+				}
+				pages++
+				if cursor = body["next_cursor"].(string); cursor == "" {
+					break
+				}
+				require.Less(t, pages, 5, "%s: the pages end", list.path)
+			}
+			require.Equal(t, made, seen, list.path)
+			require.Equal(t, 3, pages, list.path)
+
+			// A filtered list pages within its filter.
+			var skipped []string
+			for cursor = ""; ; {
+				body := b.do("GET", list.path+"?limit=1&status=skipped&cursor="+cursor, b.admin, nil).json(t)
+				for _, m := range body["data"].([]any) {
+					skipped = append(skipped, m.(map[string]any)[list.idField].(string))
+				}
+				if cursor = body["next_cursor"].(string); cursor == "" {
+					break
+				}
+			}
+			require.Equal(t, []string{made[1], made[4]}, skipped, "%s: messages 5 and 2, newest first", list.path)
+
+			for _, bad := range []string{"!!", "Z2FyYmFnZQ", base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat("msg_", 20)))} {
+				res := b.do("GET", list.path+"?cursor="+bad, b.admin, nil)
+				require.Equal(t, http.StatusUnprocessableEntity, res.status, "%s %q: %s", list.path, bad, res.body)
+				require.Equal(t, "invalid_cursor", res.errorCode(t))
+			}
+		}
+	})
 }
