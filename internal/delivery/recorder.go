@@ -102,14 +102,48 @@ func (r *recorder) flush() {
 	}
 }
 
+// record writes outcomes, trying again while their claims have a quarter
+// of their life left: a write that fails for a moment (a database
+// restarting, a dropped connection) would otherwise leave the messages
+// claimed until the claims expire, and then send them again. Past that
+// point a late write could land on a message claimed anew; the claims are
+// left to expire, at most the design's one duplicate per in-flight send.
 func (r *recorder) record(acct account.Account, outcomes []message.Outcome) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := r.w.d.messages.Record(ctx, acct, outcomes); err != nil {
-		// The claims expire and the messages are sent again: at most the
-		// design's one duplicate per in-flight send.
-		r.w.d.log.Error("record outcomes failed", "err", err, "count", len(outcomes))
+	until := claimsEnd(outcomes).Add(-r.w.d.cfg.ClaimFor / 4)
+	wait := recordRetryFirst
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := r.w.d.messages.Record(ctx, acct, outcomes)
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().Add(wait).After(until) {
+			r.w.d.log.Error("record outcomes failed; their messages go again when their claims expire",
+				"err", err, "count", len(outcomes), "attempts", attempt)
+			return
+		}
+		r.w.d.log.Warn("record outcomes failed; trying again", "err", err, "count", len(outcomes), "attempt", attempt)
+		time.Sleep(wait)
+		wait = min(2*wait, recordRetryMax)
 	}
+}
+
+// The waits between attempts to write outcomes.
+const (
+	recordRetryFirst = 50 * time.Millisecond
+	recordRetryMax   = 2 * time.Second
+)
+
+// claimsEnd is when the first of the outcomes' claims runs out.
+func claimsEnd(outcomes []message.Outcome) time.Time {
+	var end time.Time
+	for _, o := range outcomes {
+		if u := o.Message.ClaimedUntil; end.IsZero() || u.Before(end) {
+			end = u
+		}
+	}
+	return end
 }
 
 // close writes what is left and stops the loop.

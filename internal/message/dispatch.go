@@ -45,6 +45,7 @@ func (s *Service) Claim(ctx context.Context, numberID string, n int, lease time.
 		})
 		changes := make([]change, len(out))
 		for i, m := range out {
+			m.ClaimedUntil = now.Add(lease)
 			changes[i] = change{m.AccountID, m.ID, Sending, "", "", now}
 		}
 		return logChanges(ctx, s.db, tx, changes)

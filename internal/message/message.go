@@ -127,6 +127,9 @@ type Message struct {
 	Attempts     int       `json:"attempts"`
 	NextAttempt  time.Time `json:"next_attempt_at"`
 	Reserved     bool      `json:"-"`
+	// ClaimedUntil is when the claim that returned the message runs out,
+	// as Claim set it; zero on a message read any other way.
+	ClaimedUntil time.Time `json:"-"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 	History      []Event   `json:"history,omitempty"`
