@@ -105,27 +105,95 @@ func (s *Store) ReplaceNumbers(ctx context.Context, accountID string, in []Numbe
 }
 
 // replaceNumbers sets an account's sender numbers in tx; in is checked.
+// A number whose phone stays keeps its id (its worker, its rate and its
+// lease go on), and every message not yet sent moves to the number that
+// now sends its kind: left on a number that is gone, it would wait for a
+// worker that never comes.
 func replaceNumbers(ctx context.Context, tx *sql.Tx, accountID string, in []NumberInput, now time.Time) ([]Number, error) {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sender_numbers WHERE account_id = $1`, accountID); err != nil {
+	kept := map[string]string{} // phone → id
+	rows, err := tx.QueryContext(ctx, `SELECT id, phone FROM sender_numbers WHERE account_id = $1`, accountID)
+	if err != nil {
 		return nil, wrap("replace numbers", err)
+	}
+	for rows.Next() {
+		var numID, phone string
+		if err := rows.Scan(&numID, &phone); err != nil {
+			rows.Close()
+			return nil, wrap("replace numbers", err)
+		}
+		kept[phone] = numID
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrap("replace numbers", err)
+	}
+	for phone, numID := range kept {
+		if slices.ContainsFunc(in, func(n NumberInput) bool { return n.Phone == phone }) {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sender_numbers WHERE id = $1`, numID); err != nil {
+			return nil, wrap("replace numbers", err)
+		}
 	}
 	out := make([]Number, 0, len(in))
 	for i, n := range in {
 		if n.MPS == 0 {
 			n.MPS = 1
 		}
-		num := Number{ID: id.New(id.Number), AccountID: accountID, Phone: n.Phone, Kind: n.Kind, MPS: n.MPS, CreatedAt: now}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sender_numbers (id, account_id, phone, kind, mps, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, num.ID, accountID, num.Phone, string(num.Kind), num.MPS, now)
-		if db.IsUniqueViolation(err) {
-			return nil, problem.Conflictf("number_taken", fmt.Sprintf("numbers[%d].phone", i), "%s already sends for another account", n.Phone)
-		}
-		if err != nil {
-			return nil, wrap("insert number", err)
+		num := Number{ID: kept[n.Phone], AccountID: accountID, Phone: n.Phone, Kind: n.Kind, MPS: n.MPS, CreatedAt: now}
+		if num.ID != "" {
+			if err := tx.QueryRowContext(ctx, `UPDATE sender_numbers SET kind = $2, mps = $3 WHERE id = $1
+				RETURNING created_at`, num.ID, string(num.Kind), num.MPS).Scan(&num.CreatedAt); err != nil {
+				return nil, wrap("update number", err)
+			}
+			num.CreatedAt = num.CreatedAt.UTC()
+		} else {
+			num.ID = id.New(id.Number)
+			_, err := tx.ExecContext(ctx, `INSERT INTO sender_numbers (id, account_id, phone, kind, mps, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6)`, num.ID, accountID, num.Phone, string(num.Kind), num.MPS, now)
+			if db.IsUniqueViolation(err) {
+				return nil, problem.Conflictf("number_taken", fmt.Sprintf("numbers[%d].phone", i), "%s already sends for another account", n.Phone)
+			}
+			if err != nil {
+				return nil, wrap("insert number", err)
+			}
 		}
 		out = append(out, num)
 	}
+	if err := moveWaitingMessages(ctx, tx, accountID, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// moveWaitingMessages puts each message of the account that is still to
+// be sent on the number that sends its kind, as a new message would be:
+// marketing on the marketing number, every other kind on the
+// transactional one, a number of kind both taking either. A message being
+// sent moves too, so that a retry is claimed by a number the account has;
+// its phone stays until the attempt on its way is recorded with the phone
+// it went from.
+func moveWaitingMessages(ctx context.Context, tx *sql.Tx, accountID string, nums []Number) error {
+	for _, n := range nums {
+		var which string
+		switch n.Kind {
+		case NumberMarketing:
+			which = "kind = 'marketing'"
+		case NumberTransactional:
+			which = "kind <> 'marketing'"
+		default:
+			which = "1 = 1"
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE messages SET number_id = $2,
+			from_phone = CASE WHEN status = 'sending' THEN from_phone ELSE $3 END
+			WHERE account_id = $1 AND status IN ('queued', 'rate_limited', 'scheduled', 'limit_queued', 'sending')
+			AND `+which+` AND (number_id IS NULL OR number_id <> $2 OR (from_phone <> $3 AND status <> 'sending'))`,
+			accountID, n.ID, n.Phone)
+		if err != nil {
+			return wrap("move waiting messages", err)
+		}
+	}
+	return nil
 }
 
 // Numbers returns an account's sender numbers.
