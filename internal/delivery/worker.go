@@ -148,6 +148,12 @@ func (w *worker) run(ctx context.Context) {
 			w.idle(ctx)
 			continue
 		}
+		for _, m := range msgs {
+			// A message goes from the number that claimed it: the
+			// operator may have moved it here from a number since
+			// replaced, and Record keeps the phone each attempt used.
+			m.From = w.number.phone
+		}
 		w.chargeSegments(msgs)
 		handing = w.handOut(ctx, msgs, rec, handing)
 	}

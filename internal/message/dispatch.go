@@ -110,15 +110,15 @@ type Outcome struct {
 // (numbered last because it comes last, so that SQLite can take the
 // parameters as anonymous ones).
 const recordOutcomes = `
-WITH v (account_id, id, status, reason, error_code, carrier, carrier_id, next_attempt_at, refund, reserved) AS (%s)
+WITH v (account_id, id, status, reason, error_code, carrier, carrier_id, next_attempt_at, refund, reserved, from_phone) AS (%s)
 UPDATE messages SET status = v.status, reason = v.reason, error_code = v.error_code, carrier = v.carrier,
-	carrier_id = v.carrier_id, next_attempt_at = v.next_attempt_at, attempts = attempts - v.refund,
+	carrier_id = v.carrier_id, next_attempt_at = v.next_attempt_at, attempts = attempts - v.refund, from_phone = v.from_phone,
 	claimed_until = NULL, reserved = v.reserved, updated_at = $%d
 FROM v
 WHERE messages.account_id = v.account_id AND messages.id = v.id AND messages.status = 'sending'`
 
 var outcomeColumns = db.Cols("account_id text", "id text", "status text", "reason text", "error_code text",
-	"carrier text", "carrier_id text", "next_attempt_at timestamptz", "refund integer", "reserved boolean")
+	"carrier text", "carrier_id text", "next_attempt_at timestamptz", "refund integer", "reserved boolean", "from_phone text")
 
 // Record writes the outcomes of a batch of sends in one transaction, with
 // their log entries and any carrier reports that came before them, and
@@ -153,7 +153,7 @@ func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outc
 				next = now
 			}
 			values[i] = []any{m.AccountID, m.ID, string(o.Status), o.Reason, o.ErrorCode, o.Carrier, carrierID,
-				next, refund, reserved}
+				next, refund, reserved, m.From}
 			changes = append(changes, change{m.AccountID, m.ID, o.Status, o.Reason, o.ErrorCode, now})
 			m.Status, m.ErrorCode, m.Reason = o.Status, o.ErrorCode, o.Reason
 			if o.CarrierID != "" {
