@@ -1,0 +1,70 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldsms/herald/internal/account"
+	"github.com/heraldsms/herald/internal/consent"
+	"github.com/heraldsms/herald/internal/db"
+	"github.com/heraldsms/herald/internal/db/dbtest"
+	"github.com/heraldsms/herald/internal/message"
+)
+
+// The operator may set an account's numbers again while messages wait for
+// them. A number whose phone stays keeps its id and takes its new rate; a
+// number replaced by another phone hands its waiting messages to the new
+// one. Either way every message goes, once, from a number the account has.
+func TestWaitingMessagesFollowTheAccountsNumbers(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		// Each case starts slow, with its worker's rate not yet raised by
+		// an earlier case: one message goes, three wait.
+		start := func(t *testing.T) (*pipeline, func(phone string) account.Number, []*message.Message) {
+			p := startPipeline(t, dbtest.Options(t, e), 0.2) // one message in five seconds
+			ctx := context.Background()
+			setNumber := func(phone string) account.Number {
+				nums := []account.NumberInput{{Phone: phone, Kind: account.NumberBoth, MPS: 50}}
+				_, err := p.app.Accounts.Configure(ctx, p.acct, account.Setup{Numbers: &nums})
+				require.NoError(t, err)
+				got, err := p.app.Accounts.Numbers(ctx, p.acct)
+				require.NoError(t, err)
+				require.Len(t, got, 1)
+				return got[0]
+			}
+			var msgs []*message.Message
+			for i := range 4 {
+				msgs = append(msgs, p.send(p.contact(phoneN(i), consent.OptedIn), i))
+			}
+			p.waitStatus(msgs[0].ID, message.Delivered)
+			return p, setNumber, msgs
+		}
+		t.Run(string(e)+"/the same phone, faster", func(t *testing.T) {
+			t.Parallel()
+			p, setNumber, msgs := start(t)
+			require.Equal(t, p.number, setNumber("+18885550100").ID, "the number keeps its id")
+			for _, m := range msgs {
+				require.Equal(t, "+18885550100", p.waitStatus(m.ID, message.Delivered).From)
+			}
+		})
+		t.Run(string(e)+"/another phone", func(t *testing.T) {
+			t.Parallel()
+			p, setNumber, msgs := start(t)
+			require.NotEqual(t, p.number, setNumber("+18885550111").ID)
+			froms := map[string]int{}
+			for i, m := range msgs {
+				got := p.waitStatus(m.ID, message.Delivered)
+				inbox := p.app.Sim.Inbox(phoneN(i))
+				require.Len(t, inbox, 1, "sent once")
+				require.Equal(t, inbox[0].From, got.From, "the message says where it went from")
+				froms[got.From]++
+			}
+			// The first went before the change; one more may have been
+			// claimed and on its way.
+			require.GreaterOrEqual(t, froms["+18885550111"], 2, "%v", froms)
+			require.Equal(t, 4, froms["+18885550100"]+froms["+18885550111"], "%v", froms)
+		})
+	}
+}
