@@ -138,6 +138,13 @@ func (c *signerCache) signers(r *http.Request, accounts *account.Store, sid stri
 	return out, true, nil
 }
 
+// idempotencyHeader names a status callback's delivery: a repeat carries
+// the same token.
+const (
+	idempotencyHeader   = "I-Twilio-Idempotency-Token"
+	maxIdempotencyToken = 256
+)
+
 // twilioStatus takes a status callback: the message moves forward (never
 // back), once per idempotency token.
 func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request, _ account.Principal) error {
@@ -149,9 +156,16 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request, _ account.
 	if err != nil {
 		return problem.Invalidf("invalid_callback", "", "%v", err)
 	}
+	token := storable.Clean(r.Header.Get(idempotencyHeader))
+	if len(token) > maxIdempotencyToken {
+		// Kept under a unique index: longer than any carrier's, it
+		// would fail the write of every report committed with it.
+		return problem.Invalidf("invalid_callback", idempotencyHeader, "%s is longer than %d bytes",
+			idempotencyHeader, maxIdempotencyToken)
+	}
 	err = s.Messages.ApplyCarrierStatus(r.Context(), a.ID, message.CarrierStatus{
 		CarrierID: cb.MessageSid, Status: cb.MessageStatus, ErrorCode: cb.ErrorCode,
-		Token:     storable.Clean(r.Header.Get("I-Twilio-Idempotency-Token")),
+		Token:     token,
 		MessageID: storable.Clean(r.URL.Query().Get(message.CallbackParam)),
 	})
 	if err != nil {
