@@ -58,6 +58,7 @@ func TestInboundBadInputStoresNothing(t *testing.T) {
 		notOurNumber := inboundForm("+17346263333", "+18885550199", "STOP")
 		notASID := inboundForm("+17346263333", "+18885550100", "STOP")
 		notASID.Set("MessageSid", "SM"+strings.Repeat("a", 3000)) // more than an index entry holds
+		longFrom := inboundForm("+1"+strings.Repeat("7", 3000), "+18885550100", "STOP")
 		cases := []struct {
 			name   string
 			form   url.Values
@@ -72,6 +73,7 @@ func TestInboundBadInputStoresNothing(t *testing.T) {
 			{"another account's number", notOurNumber, sign(notOurNumber), 422, "unknown_number"},
 			{"missing From", missingFrom, sign(missingFrom), 422, "invalid_inbound"},
 			{"MessageSid that is no carrier's id", notASID, sign(notASID), 422, "invalid_inbound"},
+			{"From that is no address", longFrom, sign(longFrom), 422, "invalid_inbound"},
 			{"huge body", huge, sign(huge), 413, "body_too_large"},
 		}
 		for _, tc := range cases {

@@ -43,3 +43,22 @@ func IsSID(s string) bool {
 	}
 	return true
 }
+
+// maxAddressLen bounds a text's From or To: an E.164 number has at most 16
+// characters, a short code or an alphanumeric sender fewer.
+const maxAddressLen = 32
+
+// isAddress reports whether s can be where a text came from or went to: at
+// most maxAddressLen printable ASCII characters. Whether it is a phone
+// number is the reader's to decide.
+func isAddress(s string) bool {
+	if s == "" || len(s) > maxAddressLen {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r > 0x7e {
+			return false
+		}
+	}
+	return true
+}

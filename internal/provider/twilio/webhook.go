@@ -94,8 +94,8 @@ type Inbound struct {
 
 // ParseInbound reads an inbound-message webhook's form. MessageSid,
 // AccountSid, From and To are required; Body is not, since an MMS can carry
-// no text. MessageSid must be a carrier's id (IsSID); NumMedia, when
-// present, a non-negative integer. The
+// no text. MessageSid must be a carrier's id (IsSID), From and To
+// addresses (isAddress); NumMedia, when present, a non-negative integer. The
 // signature is not checked here; call Validate first.
 func ParseInbound(form url.Values) (Inbound, error) {
 	in := Inbound{
@@ -116,6 +116,11 @@ func ParseInbound(form url.Values) (Inbound, error) {
 	}
 	if !IsSID(in.MessageSid) {
 		return Inbound{}, &FieldError{Field: "MessageSid", Err: ErrMalformedField}
+	}
+	for _, f := range []field{{"From", in.From}, {"To", in.To}} {
+		if !isAddress(f.value) {
+			return Inbound{}, &FieldError{Field: f.name, Err: ErrMalformedField}
+		}
 	}
 	if raw := strings.TrimSpace(form.Get("NumMedia")); raw != "" {
 		n, err := strconv.Atoi(raw)

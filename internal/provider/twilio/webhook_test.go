@@ -139,6 +139,8 @@ func TestParseInboundRefusesBadInput(t *testing.T) {
 		{"NumMedia not a number", func(f url.Values) { f.Set("NumMedia", "two") }, "NumMedia", twilio.ErrMalformedField},
 		{"NumMedia negative", func(f url.Values) { f.Set("NumMedia", "-1") }, "NumMedia", twilio.ErrMalformedField},
 		{"MessageSid with a space", func(f url.Values) { f.Set("MessageSid", "SM1 SM2") }, "MessageSid", twilio.ErrMalformedField},
+		{"From longer than any address", func(f url.Values) { f.Set("From", "+1"+strings.Repeat("5", 40)) }, "From", twilio.ErrMalformedField},
+		{"To with a control character", func(f url.Values) { f.Set("To", "+1888\n5550100") }, "To", twilio.ErrMalformedField},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
