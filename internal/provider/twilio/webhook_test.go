@@ -202,6 +202,8 @@ func FuzzParseInbound(f *testing.F) {
 		require.NotEmpty(t, in.AccountSid)
 		require.NotEmpty(t, in.From)
 		require.NotEmpty(t, in.To)
+		require.LessOrEqual(t, len(in.From), 32)
+		require.LessOrEqual(t, len(in.To), 32)
 		require.GreaterOrEqual(t, in.NumMedia, 0)
 	})
 }
