@@ -109,7 +109,11 @@ func (r *recorder) flush() {
 // point a late write could land on a message claimed anew; the claims are
 // left to expire, at most the design's one duplicate per in-flight send.
 func (r *recorder) record(acct account.Account, outcomes []message.Outcome) {
-	until := claimsEnd(outcomes).Add(-r.w.d.cfg.ClaimFor / 4)
+	claimFor := r.w.d.cfg.ClaimFor
+	until := claimsEnd(outcomes).Add(-claimFor / 4)
+	if limit := time.Now().Add(claimFor); until.After(limit) {
+		until = limit // a claim cannot outlast its length; a clock set ahead cannot stretch the tries
+	}
 	wait := recordRetryFirst
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -135,11 +139,16 @@ const (
 	recordRetryMax   = 2 * time.Second
 )
 
-// claimsEnd is when the first of the outcomes' claims runs out.
+// claimsEnd is when the first of the outcomes' claims runs out; zero when
+// one of them has no known claim, which tries the write only once.
 func claimsEnd(outcomes []message.Outcome) time.Time {
 	var end time.Time
-	for _, o := range outcomes {
-		if u := o.Message.ClaimedUntil; end.IsZero() || u.Before(end) {
+	for i, o := range outcomes {
+		u := o.Message.ClaimedUntil
+		if u.IsZero() {
+			return time.Time{}
+		}
+		if i == 0 || u.Before(end) {
 			end = u
 		}
 	}
