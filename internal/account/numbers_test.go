@@ -51,7 +51,7 @@ func TestReplacingNumbersMovesTheWaitingMessages(t *testing.T) {
 		want := map[string][2]string{
 			"msg_1": {marketing, "+18885550112"}, "msg_2": {marketing, "+18885550112"},
 			"msg_3": {marketing, "+18885550112"}, "msg_4": {marketing, "+18885550112"},
-			"msg_5": {marketing, "+18885550100"}, // on its way: its attempt is recorded with the phone it used
+			"msg_5": {marketing, "+18885550100"},  // on its way: its attempt is recorded with the phone it used
 			"msg_6": {both[0].ID, "+18885550100"}, // sent: stays as it went
 			"msg_7": {both[0].ID, "+18885550100"}, "msg_8": {both[0].ID, "+18885550100"}, "msg_9": {both[0].ID, "+18885550100"},
 		}
