@@ -68,6 +68,7 @@ type outcome struct {
 	MessageID    string  `json:"message_id"`
 	Status       string  `json:"status"`
 	Reason       string  `json:"reason,omitempty"`
+	ErrorCode    string  `json:"error_code,omitempty"`
 	ContactID    *string `json:"contact_id"`
 	TemplateID   *string `json:"template_id"`
 	AutomationID *string `json:"automation_id"`
@@ -103,7 +104,8 @@ func (s *Server) listOutcomes(w http.ResponseWriter, r *http.Request, p account.
 	}
 	data := make([]outcome, len(page.Data))
 	for i, m := range page.Data {
-		data[i] = outcome{MessageID: m.ID, Status: message.OutcomeStatus(m.Status), Reason: m.Reason, ContactID: m.ContactID,
+		data[i] = outcome{MessageID: m.ID, Status: message.OutcomeStatus(m.Status), Reason: m.Reason, ErrorCode: m.ErrorCode,
+			ContactID:  m.ContactID,
 			TemplateID: m.TemplateID, AutomationID: m.AutomationID, Step: m.Step, EventID: m.EventID, Kind: string(m.Kind),
 			At: m.UpdatedAt.Format("2006-01-02T15:04:05.000000Z07:00")}
 	}

@@ -95,6 +95,12 @@ func TestSendSkipsWhoMayNotBeTexted(t *testing.T) {
 		require.Equal(t, float64(3), counts["skipped"])
 		require.Equal(t, "invalid_status", b.do("GET", "/api/v1/outcomes?status=lost", b.admin, nil).errorCode(t))
 		require.Equal(t, "invalid_time", b.do("GET", "/api/v1/messages?from=yesterday", b.admin, nil).errorCode(t))
+		for _, path := range []string{"/api/v1/messages", "/api/v1/outcomes"} {
+			require.Equal(t, "invalid_error_code", b.do("GET", path+"?error_code=3000x", b.admin, nil).errorCode(t), path)
+			res := b.do("GET", path+"?error_code=30007", b.admin, nil)
+			require.Equal(t, http.StatusOK, res.status, "%s: %s", path, res.body)
+			require.Empty(t, res.json(t)["data"], "%s: no message has the code", path)
+		}
 	})
 }
 

@@ -24,6 +24,7 @@ type Filter struct {
 	// "Reply Y to confirm" its contact was sent before opting in.
 	NoticesTo    string
 	AutomationID string
+	ErrorCode    string    // the carrier's, such as 30007 (carrier filtering)
 	From, To     time.Time // created_at range, To exclusive
 	Cursor       string
 	Limit        int
@@ -38,7 +39,11 @@ type Page struct {
 // ParseFilter reads a filter from query-string values.
 func ParseFilter(get func(string) string) (Filter, error) {
 	f := Filter{Kind: Kind(get("kind")), TemplateID: get("template_id"), ProgramID: get("program_id"),
-		ContactID: get("contact_id"), AutomationID: get("automation_id"), Cursor: get("cursor"), Limit: 50}
+		ContactID: get("contact_id"), AutomationID: get("automation_id"), ErrorCode: get("error_code"),
+		Cursor: get("cursor"), Limit: 50}
+	if !isErrorCode(f.ErrorCode) {
+		return f, problem.Invalidf("invalid_error_code", "error_code", "error_code is a carrier's code: 1 to 16 digits")
+	}
 	for _, s := range strings.Split(get("status"), ",") {
 		if s == "" {
 			continue
@@ -93,6 +98,20 @@ var knownStatuses = func() map[Status]bool {
 	return m
 }()
 
+// isErrorCode reports whether s is empty (no filter) or a carrier's error
+// code as Herald keeps them: digits, at most 16.
+func isErrorCode(s string) bool {
+	if len(s) > 16 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 func decodeCursor(c string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || len(b) > 64 || !strings.HasPrefix(string(b), id.Message+"_") {
@@ -126,7 +145,7 @@ func (f Filter) whereAfter(args []any, accountID string) (string, []any) {
 		clause string
 		v      string
 	}{{"kind = $?", string(f.Kind)}, {"template_id = $?", f.TemplateID}, {"program_id = $?", f.ProgramID},
-		{"automation_id = $?", f.AutomationID}} {
+		{"automation_id = $?", f.AutomationID}, {"error_code = $?", f.ErrorCode}} {
 		if c.v != "" {
 			add(c.clause, c.v)
 		}

@@ -2,6 +2,7 @@ package message_test
 
 import (
 	"context"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/db/dbtest"
 	"github.com/heraldsms/herald/internal/message"
+	"github.com/heraldsms/herald/internal/problem"
 )
 
 // Carrier reports that arrive together are applied together: out of order,
@@ -80,7 +82,33 @@ func TestCarrierReportsTogether(t *testing.T) {
 		require.Equal(t, 1, parked(t, b, d), "only the report for a message Herald never sent waits")
 		require.ElementsMatch(t, []string{"t1-delivered", "t2", "t3", "t404"}, tokens(t, b, d),
 			"a report that moved nothing, or said nothing new, keeps no token")
+
+		// Carrier filtering is counted and shown, by its code.
+		f, err := message.ParseFilter(url.Values{"error_code": {"30007"}}.Get)
+		require.NoError(t, err)
+		page, err := b.svc.List(b.ctx, b.acct.ID, f)
+		require.NoError(t, err)
+		require.Len(t, page.Data, 1)
+		require.Equal(t, second.ID, page.Data[0].ID)
+		counts, err := b.svc.CountOutcomes(b.ctx, b.acct.ID, f)
+		require.NoError(t, err)
+		require.Equal(t, 1, counts["failed"], "undelivered is a failed outcome: %v", counts)
+		require.Equal(t, 1, sum(counts), "%v", counts)
+		for _, bad := range []string{"3000x", "12345678901234567", "30007,30008", " 30007"} {
+			_, err := message.ParseFilter(url.Values{"error_code": {bad}}.Get)
+			p, ok := problem.As(err)
+			require.True(t, ok, "%q: %v", bad, err)
+			require.Equal(t, "invalid_error_code", p.Code, bad)
+		}
 	})
+}
+
+func sum(counts map[string]int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
 }
 
 // A report parked by a transaction that committed after the send result
