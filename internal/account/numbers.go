@@ -166,6 +166,38 @@ func replaceNumbers(ctx context.Context, tx *sql.Tx, accountID string, in []Numb
 	return out, nil
 }
 
+// NumbersSettle is how long after a change of an account's numbers every
+// process has stopped handing out the numbers it cached (see cacheFor): a
+// message made meanwhile by another process may name a number that is gone.
+const NumbersSettle = cacheFor + time.Second
+
+// MoveWaitingMessages moves the account's messages still to be sent to
+// the numbers it has now (see moveWaitingMessages). Setting the numbers
+// does it at once; run again once NumbersSettle has passed, it also moves
+// what other processes made meanwhile on numbers they still had cached.
+func (s *Store) MoveWaitingMessages(ctx context.Context, accountID string) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, phone, kind FROM sender_numbers WHERE account_id = $1`, accountID)
+		if err != nil {
+			return wrap("move waiting messages", err)
+		}
+		var nums []Number
+		for rows.Next() {
+			var n Number
+			if err := rows.Scan(&n.ID, &n.Phone, &n.Kind); err != nil {
+				rows.Close()
+				return wrap("move waiting messages", err)
+			}
+			nums = append(nums, n)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return wrap("move waiting messages", err)
+		}
+		return moveWaitingMessages(ctx, tx, accountID, nums)
+	})
+}
+
 // moveWaitingMessages puts each message of the account that is still to
 // be sent on the number that sends its kind, as a new message would be:
 // marketing on the marketing number, every other kind on the
