@@ -10,6 +10,7 @@ import (
 	"github.com/heraldsms/herald/internal/consent"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/db/dbtest"
+	"github.com/heraldsms/herald/internal/id"
 	"github.com/heraldsms/herald/internal/message"
 )
 
@@ -65,6 +66,25 @@ func TestWaitingMessagesFollowTheAccountsNumbers(t *testing.T) {
 			// claimed and on its way.
 			require.GreaterOrEqual(t, froms["+18885550111"], 2, "%v", froms)
 			require.Equal(t, 4, froms["+18885550100"]+froms["+18885550111"], "%v", froms)
+		})
+		t.Run(string(e)+"/a message made on a number just gone", func(t *testing.T) {
+			t.Parallel()
+			p, setNumber, msgs := start(t)
+			gone := p.number
+			setNumber("+18885550111")
+			// Another process, its numbers cached from before the change,
+			// makes a message on the number that is gone.
+			stale := id.New(id.Message)
+			_, err := p.app.DB.Write().ExecContext(context.Background(), `INSERT INTO messages (id, account_id,
+				program_id, contact_id, number_id, to_phone, from_phone, kind, priority, template_id, version_id, body,
+				encoding, segments, status, next_attempt_at, created_at, updated_at)
+				SELECT $1, account_id, program_id, contact_id, $2, to_phone, '+18885550100', kind, priority, template_id,
+				version_id, body, encoding, segments, 'queued', next_attempt_at, created_at, updated_at
+				FROM messages WHERE id = $3`, stale, gone, msgs[1].ID)
+			require.NoError(t, err)
+			got := p.waitStatus(stale, message.Delivered)
+			require.Equal(t, "+18885550111", got.From)
+			require.Len(t, p.app.Sim.Inbox(phoneN(1)), 2, "the message it was made from, and it")
 		})
 	}
 }

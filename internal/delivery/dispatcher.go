@@ -61,6 +61,7 @@ func (c *Config) defaults() {
 type Accounts interface {
 	Get(ctx context.Context, accountID string) (account.Account, error)
 	Credentials(ctx context.Context, accountID string) (provider.Credentials, error)
+	MoveWaitingMessages(ctx context.Context, accountID string) error
 }
 
 // Dispatcher runs the number workers of one process.
@@ -76,6 +77,8 @@ type Dispatcher struct {
 
 	mu      sync.Mutex
 	workers map[string]*worker
+
+	watch numberWatch // used by Run's goroutine alone
 }
 
 // New returns a Dispatcher; Run starts it.
@@ -122,6 +125,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if err := d.refresh(ctx, &wg); err != nil && ctx.Err() == nil {
 			d.log.Error("dispatcher refresh failed", "err", err)
 		}
+		d.moveDue(ctx, time.Now())
 		if time.Since(lastSweep) > 5*time.Second {
 			if n, err := d.messages.RequeueExpired(ctx); err != nil && ctx.Err() == nil {
 				d.log.Error("requeue expired claims failed", "err", err)
@@ -167,6 +171,7 @@ func (d *Dispatcher) refresh(ctx context.Context, wg *sync.WaitGroup) error {
 		nums = append(nums, n)
 	}
 	rows.Close()
+	d.watch.observe(nums, time.Now())
 	keep := map[string]bool{}
 	for _, n := range nums {
 		held, err := d.lease(ctx, n.id)

@@ -1,0 +1,65 @@
+package delivery
+
+import (
+	"context"
+	"maps"
+	"time"
+
+	"github.com/heraldsms/herald/internal/account"
+)
+
+// numberWatch notices a change of an account's sender numbers. Setting
+// the numbers moves the messages waiting for the old ones at once, but
+// another process may still hand out a number it cached for a moment
+// after (account.NumbersSettle), and a message made on a number that is
+// gone would wait for a worker that never comes. Every dispatcher that
+// sees the numbers change moves that account's waiting messages again
+// once the caches have settled; the move is the same whichever process
+// makes it.
+type numberWatch struct {
+	seen map[string]map[string]bool // account → its number ids at the last look
+	due  map[string]time.Time       // account → when to move its messages again
+}
+
+// observe takes the numbers of this look and notes the accounts whose
+// numbers changed since the last: one gone, or one added (a number of
+// kind both split in two, whose marketing half others may not know yet).
+func (w *numberWatch) observe(nums []numberRow, now time.Time) {
+	current := map[string]map[string]bool{}
+	for _, n := range nums {
+		if current[n.accountID] == nil {
+			current[n.accountID] = map[string]bool{}
+		}
+		current[n.accountID][n.id] = true
+	}
+	for acct, ids := range w.seen {
+		cur, sending := current[acct]
+		if !sending {
+			continue // SMS turned off: nothing is made or sent
+		}
+		if !maps.Equal(ids, cur) {
+			if w.due == nil {
+				w.due = map[string]time.Time{}
+			}
+			w.due[acct] = now.Add(account.NumbersSettle)
+		}
+	}
+	w.seen = current
+}
+
+// moveDue moves the waiting messages of each account whose time has come;
+// one that fails is tried again at the next look.
+func (d *Dispatcher) moveDue(ctx context.Context, now time.Time) {
+	for acct, at := range d.watch.due {
+		if now.Before(at) {
+			continue
+		}
+		if err := d.accounts.MoveWaitingMessages(ctx, acct); err != nil {
+			if ctx.Err() == nil {
+				d.log.Error("moving messages to the account's numbers failed", "err", err, "account_id", acct)
+			}
+			continue
+		}
+		delete(d.watch.due, acct)
+	}
+}

@@ -1,0 +1,45 @@
+package delivery
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldsms/herald/internal/account"
+)
+
+func TestNumberWatchNotesChangedNumbers(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	settled := at.Add(account.NumbersSettle)
+	nums := func(pairs ...string) []numberRow { // account, number id, …
+		var out []numberRow
+		for i := 0; i < len(pairs); i += 2 {
+			out = append(out, numberRow{accountID: pairs[i], id: pairs[i+1]})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name         string
+		before, then []numberRow
+		want         map[string]time.Time
+	}{
+		{"the first look", nil, nums("a", "n1", "b", "n2"), nil},
+		{"nothing changed", nums("a", "n1", "b", "n2"), nums("b", "n2", "a", "n1"), nil},
+		{"a number replaced", nums("a", "n1", "b", "n2"), nums("a", "n3", "b", "n2"), map[string]time.Time{"a": settled}},
+		{"a number added", nums("a", "n1"), nums("a", "n1", "a", "n3"), map[string]time.Time{"a": settled}},
+		{"a number of two gone", nums("a", "n1", "a", "n3"), nums("a", "n1"), map[string]time.Time{"a": settled}},
+		{"SMS turned off", nums("a", "n1", "b", "n2"), nums("b", "n2"), nil},
+		{"a new account", nums("a", "n1"), nums("a", "n1", "b", "n2"), nil},
+	} {
+		var w numberWatch
+		w.observe(tc.before, at.Add(-time.Second))
+		w.observe(tc.then, at)
+		if tc.want == nil {
+			require.Empty(t, w.due, tc.name)
+			continue
+		}
+		require.Equal(t, tc.want, w.due, tc.name)
+	}
+}
