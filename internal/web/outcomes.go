@@ -34,7 +34,7 @@ type listPager struct {
 
 // outcomeFilter is the outcome log's filter form, as typed.
 type outcomeFilter struct {
-	Status, Kind, TemplateID, ProgramID, AutomationID, From, To string
+	Status, Kind, TemplateID, ProgramID, AutomationID, ErrorCode, From, To string
 	// ContactID narrows the log to one contact, from the contact's page.
 	ContactID string
 }
@@ -71,8 +71,8 @@ func (s *Server) outcomes(w http.ResponseWriter, r *http.Request, v *view) error
 	v.Section, v.Title = "outcomes", "Communication Outcomes · SMS"
 	q := r.URL.Query()
 	in := outcomeFilter{Status: q.Get("status"), Kind: q.Get("kind"), TemplateID: q.Get("template_id"),
-		ProgramID: q.Get("program_id"), AutomationID: q.Get("automation_id"), From: q.Get("from"), To: q.Get("to"),
-		ContactID: q.Get("contact_id")}
+		ProgramID: q.Get("program_id"), AutomationID: q.Get("automation_id"), ErrorCode: strings.TrimSpace(q.Get("error_code")),
+		From: q.Get("from"), To: q.Get("to"), ContactID: q.Get("contact_id")}
 	d := outcomesData{Filter: in, Errors: map[string]string{}, Pager: listPager{Path: v.Path, Query: q},
 		Kinds: []string{"transactional", "marketing", "test", "reply"}, Statuses: message.OutcomeStatuses}
 	if err := s.outcomeChoices(r.Context(), v.Principal.AccountID, &d); err != nil {
@@ -120,7 +120,7 @@ func (s *Server) outcomes(w http.ResponseWriter, r *http.Request, v *view) error
 // in the account's time zone, as on the dashboard, "to" included.
 func (in outcomeFilter) parse(cursor string, zone *time.Location) (message.Filter, error) {
 	vals := map[string]string{"kind": in.Kind, "template_id": in.TemplateID, "program_id": in.ProgramID,
-		"automation_id": in.AutomationID, "contact_id": in.ContactID, "cursor": cursor}
+		"automation_id": in.AutomationID, "error_code": in.ErrorCode, "contact_id": in.ContactID, "cursor": cursor}
 	if in.Status != "" {
 		sts := message.StatusesOfOutcome(in.Status)
 		if sts == nil {

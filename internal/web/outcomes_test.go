@@ -130,6 +130,7 @@ func TestOutcomesLogCountsAndFilters(t *testing.T) {
 			{"from=" + today + "&to=" + today, []string{skipped.ID, sent.ID}},
 			{"to=2020-01-01", nil},
 			{"contact_id=" + ava.ID, []string{sent.ID}},
+			{"error_code=30007", nil}, // none was filtered by a carrier
 		} {
 			p := b.get("/outcomes/sms?" + c.query)
 			require.Equal(t, http.StatusOK, p.status, c.query)
@@ -150,6 +151,7 @@ func TestOutcomesRefusesABadFilterBesideItsField(t *testing.T) {
 		{"from=2026-11-02&to=2026-11-01", "#outcome-to", "end date comes before"},
 		{"status=lost", "#outcome-status", "choose one of the outcome statuses"},
 		{"kind=carrier_pigeon", "#outcome-kind", "kind must be"},
+		{"error_code=30007x", "#outcome-error-code", "a carrier's code"},
 	} {
 		p := b.get("/outcomes/sms?" + c.query)
 		require.Equal(t, http.StatusUnprocessableEntity, p.status, c.query)
