@@ -127,7 +127,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		d.moveDue(ctx, time.Now())
 		if time.Since(lastSweep) > 5*time.Second {
-			if n, err := d.messages.RequeueExpired(ctx); err != nil && ctx.Err() == nil {
+			if n, err := d.messages.RequeueExpired(ctx, d.cfg.MaxAttempts); err != nil && ctx.Err() == nil {
 				d.log.Error("requeue expired claims failed", "err", err)
 			} else if n > 0 {
 				d.log.Warn("requeued messages whose claim expired", "count", n)

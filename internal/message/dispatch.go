@@ -222,33 +222,59 @@ func (s *Service) settle(outcomes []Outcome) {
 	s.awaited.settle(ids)
 }
 
-// RequeueExpired puts back messages whose claim ran out: their dispatcher
-// died between claiming and recording. Each is sent again; if the carrier
-// had taken it already, that is the one duplicate the design allows.
-func (s *Service) RequeueExpired(ctx context.Context) (int, error) {
+// RequeueExpired puts back messages whose claim ran out (their process
+// died, or their result could not be written), to be sent again. A message
+// claimed maxAttempts times is not: it fails with ReasonClaimsExpired. It
+// may have reached the carrier each time, and sending it on would text its
+// contact again every time a claim ran out, for as long as whatever stops
+// its result lasts.
+func (s *Service) RequeueExpired(ctx context.Context, maxAttempts int) (int, error) {
 	now := s.clock.Now()
 	var n int
+	var failed []string
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE messages SET status = 'queued', claimed_until = NULL, updated_at = $1
-			WHERE status = 'sending' AND claimed_until < $1 RETURNING account_id, id`, now)
+		rows, err := tx.QueryContext(ctx, `UPDATE messages
+			SET status = CASE WHEN attempts >= $2 THEN 'failed' ELSE 'queued' END,
+				reason = CASE WHEN attempts >= $2 THEN '`+ReasonClaimsExpired+`' ELSE reason END,
+				claimed_until = NULL, updated_at = $1
+			WHERE status = 'sending' AND claimed_until < $1 RETURNING account_id, id, status`, now, maxAttempts)
 		if err != nil {
 			return fmt.Errorf("message: requeue: %w", err)
 		}
 		var changes []change
+		failed = failed[:0]
 		for rows.Next() {
 			var c change
-			if err := rows.Scan(&c.accountID, &c.messageID); err != nil {
+			if err := rows.Scan(&c.accountID, &c.messageID, &c.status); err != nil {
 				rows.Close()
 				return fmt.Errorf("message: requeue: %w", err)
 			}
-			c.status, c.reason, c.at = Queued, "claim_expired", now
+			c.reason, c.at = "claim_expired", now
+			if c.status == Failed {
+				c.reason = ReasonClaimsExpired
+				failed = append(failed, c.accountID, c.messageID)
+			}
 			changes = append(changes, c)
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("message: requeue: %w", err)
+		}
 		n = len(changes)
 		return logChanges(ctx, s.db, tx, changes)
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	for i := 0; i < len(failed); i += 2 {
+		m, err := s.Get(ctx, failed[i], failed[i+1])
+		if err != nil {
+			s.log.Error("announcing a message whose claims expired", "err", err, "message_id", failed[i+1])
+			continue
+		}
+		s.notify(ctx, m)
+	}
+	return n, nil
 }
 
 // promoteBatch bounds the messages one PromoteDue moves; a worker calls it

@@ -92,6 +92,7 @@ const (
 	ReasonContactDeleted    = "contact_deleted"
 	ReasonMissingValue      = "missing_merge_value"
 	ReasonRetriesExhausted  = "retries_exhausted"
+	ReasonClaimsExpired     = "claims_expired" // claimed as often as a message may be, its result never written
 	ReasonCarrierRejected   = "carrier_rejected"
 	ReasonUnsubscribed      = "recipient_unsubscribed"
 	ReasonCancelledByAdmin  = "cancelled_by_admin"
