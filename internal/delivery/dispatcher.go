@@ -31,6 +31,7 @@ type Config struct {
 	ClaimFor       time.Duration // how long a claim lasts before it is requeued (60 s: a send times out at 30 s)
 	Poll           time.Duration // how often an idle number looks for work (250 ms)
 	MaxAttempts    int           // attempts before a retryable failure is final (6)
+	AuthPause      time.Duration // how long a number waits after the carrier refused its credentials (1 min)
 }
 
 func (c *Config) defaults() {
@@ -54,6 +55,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = 6
+	}
+	if c.AuthPause == 0 {
+		c.AuthPause = time.Minute
 	}
 }
 

@@ -256,12 +256,17 @@ func (w *worker) waitPause(ctx context.Context) bool {
 	return ctx.Err() == nil
 }
 
-func (w *worker) pause(d time.Duration) {
+// pause holds the number's sends for d, and reports whether it was
+// sending until now (so that a cause is logged once, not once per send).
+func (w *worker) pause(d time.Duration) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if until := time.Now().Add(d); until.After(w.pausedUntil) {
+	now := time.Now()
+	was := !now.Before(w.pausedUntil)
+	if until := now.Add(d); until.After(w.pausedUntil) {
 		w.pausedUntil = until
 	}
+	return was
 }
 
 // send re-checks the batch's audience rules and hands each message that may
@@ -385,6 +390,16 @@ func (w *worker) outcomeOf(ctx context.Context, m *message.Message, err error) m
 			return message.Outcome{Message: m, Status: message.Failed, Reason: message.ReasonRetriesExhausted, ErrorCode: code}
 		}
 		return retry(m, time.Now().Add(backoff(m.Attempts)), "carrier_unavailable", code)
+	case provider.Unauthorized:
+		// The account's credentials, not this message: it waits, its
+		// attempt given back, until an operator sets them right.
+		wait := w.d.cfg.AuthPause
+		if w.pause(wait) {
+			w.d.log.Error("the carrier refused the account's credentials; its sends wait",
+				"err", err, "account_id", m.AccountID, "number_id", w.number.id, "wait", wait)
+		}
+		return message.Outcome{Message: m, Status: message.Queued, Reason: message.ReasonCarrierAuthFailed, ErrorCode: code,
+			RetryAt: time.Now().Add(wait), Refund: true}
 	case provider.Unsubscribed:
 		return message.Outcome{Message: m, Status: message.Failed, Reason: message.ReasonUnsubscribed, ErrorCode: code}
 	case provider.InvalidNumber:

@@ -94,6 +94,7 @@ const (
 	ReasonRetriesExhausted  = "retries_exhausted"
 	ReasonClaimsExpired     = "claims_expired" // claimed as often as a message may be, its result never written
 	ReasonCarrierRejected   = "carrier_rejected"
+	ReasonCarrierAuthFailed = "carrier_auth_failed" // queued: the carrier refused the account's credentials
 	ReasonUnsubscribed      = "recipient_unsubscribed"
 	ReasonCancelledByAdmin  = "cancelled_by_admin"
 	ReasonFrequencyCap      = "frequency_cap"  // the contact had their marketing for the period

@@ -5,8 +5,9 @@
 // The classification is the point of the package. A delivery worker must not
 // know carrier error codes; it needs to know what to do next: try again later
 // (Retryable), back off the sender number (RateLimited), opt the contact out
-// (Unsubscribed), mark the number invalid (InvalidNumber), or give up on this
-// message (Permanent). Each carrier package maps its own codes onto these
+// (Unsubscribed), mark the number invalid (InvalidNumber), hold the
+// account's sends until its credentials are fixed (Unauthorized), or give
+// up on this message (Permanent). Each carrier package maps its own codes onto these
 // classes and keeps the carrier's code for the transaction log.
 package provider
 
@@ -106,6 +107,11 @@ const (
 	// Permanent covers every other refusal: retrying the same request would
 	// fail the same way. The carrier's code is kept on the error.
 	Permanent
+	// Unauthorized means the carrier refused the sub-account's credentials:
+	// nothing about this message, and every send of the account would fail
+	// alike until an operator sets them right. Hold the account's sends;
+	// the attempt does not count.
+	Unauthorized
 )
 
 // String returns a stable snake_case name, fit for logs and database columns.
@@ -121,6 +127,8 @@ func (c Class) String() string {
 		return "invalid_number"
 	case Permanent:
 		return "permanent"
+	case Unauthorized:
+		return "unauthorized"
 	default:
 		return "unknown"
 	}

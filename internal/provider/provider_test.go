@@ -64,6 +64,7 @@ func TestClassString(t *testing.T) {
 		provider.Unsubscribed:  "unsubscribed",
 		provider.InvalidNumber: "invalid_number",
 		provider.Permanent:     "permanent",
+		provider.Unauthorized:  "unauthorized",
 		provider.Class(99):     "unknown",
 	}
 	for c, want := range names {

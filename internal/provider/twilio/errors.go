@@ -21,6 +21,8 @@ import (
 //   - 21635: the To number is a landline; Twilio split this case out of 21614
 //     in 2024.
 //   - 20429: too many requests; arrives with HTTP 429.
+//   - 20003: authentication failed; arrives with HTTP 401, as does any
+//     refusal of the sub-account's SID or token.
 //
 // 21612 ("the To number is not currently reachable via SMS") is deliberately
 // not InvalidNumber. Twilio raises it when it cannot route between this From
@@ -34,6 +36,7 @@ var codeClasses = map[string]provider.Class{
 	"21614": provider.InvalidNumber,
 	"21635": provider.InvalidNumber,
 	"20429": provider.RateLimited,
+	"20003": provider.Unauthorized,
 }
 
 // callbackCodeClasses adds the delivery-time codes a status callback can
@@ -55,7 +58,7 @@ func ClassifyCallbackError(code string) provider.Class {
 	if code == "" {
 		return provider.Unknown
 	}
-	if c, ok := codeClasses[code]; ok && c != provider.RateLimited {
+	if c, ok := codeClasses[code]; ok && c != provider.RateLimited && c != provider.Unauthorized {
 		return c
 	}
 	if c, ok := callbackCodeClasses[code]; ok {
@@ -71,6 +74,8 @@ func classify(status int, code string) provider.Class {
 		return c
 	}
 	switch {
+	case status == http.StatusUnauthorized:
+		return provider.Unauthorized
 	case status == http.StatusTooManyRequests:
 		return provider.RateLimited
 	case status == http.StatusRequestTimeout || status >= 500:

@@ -50,7 +50,10 @@ func TestSendClassifiesTwilioErrors(t *testing.T) {
 		{"server error", 500, nil, twilioError(20500, 500, "Internal Server Error"), provider.Retryable, "20500", 0},
 		{"unavailable, HTML body", 503, nil, "<html><body>Service Unavailable</body></html>", provider.Retryable, "", 0},
 		{"request timeout", 408, nil, "", provider.Retryable, "", 0},
-		{"auth failure", 401, nil, twilioError(20003, 401, "Authenticate"), provider.Permanent, "20003", 0},
+		{"auth failure", 401, nil, twilioError(20003, 401, "Authenticate"), provider.Unauthorized, "20003", 0},
+		{"401 without a code", 401, nil, "", provider.Unauthorized, "", 0},
+		{"code 20003 without a 401", 403, nil, twilioError(20003, 403, "Authenticate"), provider.Unauthorized, "20003", 0},
+		{"403 of another kind stays permanent", 403, nil, twilioError(20008, 403, "Resource not accessible"), provider.Permanent, "20008", 0},
 		{"malformed error body", 400, nil, `{"code": 212`, provider.Permanent, "", 0},
 		{"malformed success body", 201, nil, `{"sid": "SM`, provider.Permanent, "", 0},
 		{"success body without sid", 200, nil, `{"status":"queued"}`, provider.Permanent, "", 0},
@@ -162,6 +165,7 @@ func TestClassifyCallbackError(t *testing.T) {
 		"30003": provider.Permanent,
 		"30007": provider.Permanent,
 		"20429": provider.Permanent, // a rate limit cannot arrive after acceptance
+		"20003": provider.Permanent, // nor can a refusal of the credentials
 	}
 	for code, want := range tests {
 		require.Equal(t, want, twilio.ClassifyCallbackError(code), code)
