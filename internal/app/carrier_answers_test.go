@@ -12,9 +12,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldsms/herald/internal/account"
+	"github.com/heraldsms/herald/internal/app"
 	"github.com/heraldsms/herald/internal/consent"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/db/dbtest"
+	"github.com/heraldsms/herald/internal/delivery"
+	"github.com/heraldsms/herald/internal/id"
 	"github.com/heraldsms/herald/internal/message"
 )
 
@@ -81,4 +84,62 @@ func (p *pipeline) useCarrier(baseURL string) {
 	_, err := p.app.Accounts.Configure(context.Background(), p.acct, account.Setup{
 		Twilio: &account.TwilioSetup{AccountSID: simSID, AuthToken: "sim-token", BaseURL: baseURL}})
 	require.NoError(p.t, err)
+}
+
+// A carrier that refuses the account's credentials (a token rotated at the
+// carrier and not yet in Herald) refuses every send alike. The messages
+// wait, their attempts given back, and go once the credentials work again;
+// none fails for it.
+func TestRefusedCredentialsHoldTheSendsUntilFixed(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			p := startPipeline(t, dbtest.Options(t, e), 50,
+				app.WithDelivery(func(c *delivery.Config) { c.AuthPause = 300 * time.Millisecond }))
+			var refused, fixed atomic.Int32
+			carrier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				if fixed.Load() == 0 {
+					refused.Add(1)
+					w.WriteHeader(http.StatusUnauthorized)
+					_, _ = w.Write([]byte(`{"code": 20003, "message": "Authenticate", "status": 401}`))
+					return
+				}
+				w.WriteHeader(http.StatusCreated)
+				_, _ = w.Write([]byte(`{"sid": "SM` + id.New("x")[2:] + `", "status": "queued"}`))
+			}))
+			t.Cleanup(carrier.Close)
+			p.useCarrier(carrier.URL)
+
+			var msgs []*message.Message
+			for i := range 3 {
+				msgs = append(msgs, p.send(p.contact(phoneN(i), consent.OptedIn), i))
+			}
+			for _, m := range msgs {
+				var got *message.Message
+				require.Eventually(t, func() bool {
+					var err error
+					got, err = p.app.Messages.Get(context.Background(), p.acct, m.ID)
+					require.NoError(t, err)
+					return got.Reason != ""
+				}, 10*time.Second, 10*time.Millisecond, "tried")
+				require.Equal(t, message.Queued, got.Status, "history %+v", got.History)
+				require.Equal(t, message.ReasonCarrierAuthFailed, got.Reason)
+				require.Equal(t, "20003", got.ErrorCode)
+			}
+			time.Sleep(time.Second) // a few pauses: still nothing fails
+			for _, m := range msgs {
+				got, err := p.app.Messages.Get(context.Background(), p.acct, m.ID)
+				require.NoError(t, err)
+				require.NotContains(t, statuses(got), message.Failed)
+			}
+
+			fixed.Store(1)
+			for _, m := range msgs {
+				got := p.waitStatus(m.ID, message.Sent)
+				require.Equal(t, 1, got.Attempts, "the refused attempts were given back")
+			}
+		})
+	}
 }
