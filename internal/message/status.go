@@ -493,7 +493,7 @@ func (s *Service) actOnCarrierCode(ctx context.Context, m *Message, code string)
 	switch {
 	case code == "21610":
 		return s.actions.OptOutByCarrier(ctx, m.AccountID, *m.ContactID, m.ID, code)
-	case code == "21211" || code == "21614":
+	case code == "21211" || code == "21614" || code == "21635": // not a number, not a mobile, a landline
 		return s.actions.MarkNotSMSCapable(ctx, m.AccountID, *m.ContactID)
 	case unreachableCodes[code]:
 		_, err := s.actions.NoteUnreachable(ctx, m.AccountID, *m.ContactID, unreachableThreshold)
