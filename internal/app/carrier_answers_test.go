@@ -143,3 +143,35 @@ func TestRefusedCredentialsHoldTheSendsUntilFixed(t *testing.T) {
 		})
 	}
 }
+
+// Each of the carrier's codes for a number that cannot take texts, 21635
+// (a landline, split from 21614 in 2024) among them, fails the message and
+// marks the contact's number, so the next message is skipped.
+func TestNumberCodesMarkTheContactsNumber(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			p := startPipeline(t, dbtest.Options(t, e), 50)
+			for i, code := range []string{"21211", "21614", "21635"} {
+				carrier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = w.Write([]byte(`{"code": ` + code + `, "message": "no", "status": 400}`))
+				}))
+				t.Cleanup(carrier.Close)
+				p.useCarrier(carrier.URL)
+				c := p.contact(phoneN(i), consent.OptedIn)
+				m := p.waitStatus(p.send(c, i).ID, message.Failed)
+				require.Equal(t, message.ReasonInvalidPhone, m.Reason, code)
+				require.Equal(t, code, m.ErrorCode)
+				require.Eventually(t, func() bool {
+					got, err := p.app.Contacts.Get(context.Background(), p.acct, c.ID)
+					require.NoError(t, err)
+					return !got.SMSCapable
+				}, 5*time.Second, 20*time.Millisecond, "%s marks the number", code)
+				require.Equal(t, message.Skipped, p.send(c, 10+i).Status, code)
+			}
+		})
+	}
+}
