@@ -102,7 +102,7 @@ func TestSendErrorsMapToProviderClasses(t *testing.T) {
 		{name: "body over 1600 characters", modify: func(m *provider.Message) { m.Body = strings.Repeat("é", 1601) },
 			class: provider.Permanent, status: 400, code: "21617"},
 		{name: "wrong token for a known sub-account", modify: func(m *provider.Message) { m.Credentials.AuthToken = otherToken },
-			class: provider.Permanent, status: 401, code: "20003"},
+			class: provider.Unauthorized, status: 401, code: "20003"},
 		{name: "429 storm", arrange: func(s *sim.Sim) {
 			s.SetFailure(sim.Failure{Status: http.StatusTooManyRequests, RetryAfter: 1500 * time.Millisecond})
 		}, class: provider.RateLimited, status: 429, code: "20429", retryAfter: 2 * time.Second},
