@@ -110,22 +110,13 @@ func (s *Store) ReplaceNumbers(ctx context.Context, accountID string, in []Numbe
 // now sends its kind: left on a number that is gone, it would wait for a
 // worker that never comes.
 func replaceNumbers(ctx context.Context, tx *sql.Tx, accountID string, in []NumberInput, now time.Time) ([]Number, error) {
-	kept := map[string]string{} // phone → id
-	rows, err := tx.QueryContext(ctx, `SELECT id, phone FROM sender_numbers WHERE account_id = $1`, accountID)
+	had, err := numbersIn(ctx, tx, accountID)
 	if err != nil {
-		return nil, wrap("replace numbers", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var numID, phone string
-		if err := rows.Scan(&numID, &phone); err != nil {
-			rows.Close()
-			return nil, wrap("replace numbers", err)
-		}
-		kept[phone] = numID
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, wrap("replace numbers", err)
+	kept := map[string]string{} // phone → id
+	for _, n := range had {
+		kept[n.Phone] = n.ID
 	}
 	for phone, numID := range kept {
 		if slices.ContainsFunc(in, func(n NumberInput) bool { return n.Phone == phone }) {
@@ -177,25 +168,34 @@ const NumbersSettle = cacheFor + time.Second
 // what other processes made meanwhile on numbers they still had cached.
 func (s *Store) MoveWaitingMessages(ctx context.Context, accountID string) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, phone, kind FROM sender_numbers WHERE account_id = $1`, accountID)
+		nums, err := numbersIn(ctx, tx, accountID)
 		if err != nil {
-			return wrap("move waiting messages", err)
-		}
-		var nums []Number
-		for rows.Next() {
-			var n Number
-			if err := rows.Scan(&n.ID, &n.Phone, &n.Kind); err != nil {
-				rows.Close()
-				return wrap("move waiting messages", err)
-			}
-			nums = append(nums, n)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return wrap("move waiting messages", err)
+			return err
 		}
 		return moveWaitingMessages(ctx, tx, accountID, nums)
 	})
+}
+
+// numbersIn reads the account's numbers in tx, past the cache: their ids,
+// phones and kinds.
+func numbersIn(ctx context.Context, tx *sql.Tx, accountID string) ([]Number, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, phone, kind FROM sender_numbers WHERE account_id = $1`, accountID)
+	if err != nil {
+		return nil, wrap("numbers", err)
+	}
+	defer rows.Close()
+	var nums []Number
+	for rows.Next() {
+		n := Number{AccountID: accountID}
+		if err := rows.Scan(&n.ID, &n.Phone, &n.Kind); err != nil {
+			return nil, wrap("numbers", err)
+		}
+		nums = append(nums, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("numbers", err)
+	}
+	return nums, nil
 }
 
 // moveWaitingMessages puts each message of the account that is still to
