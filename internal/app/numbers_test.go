@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"net"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -85,6 +86,49 @@ func TestWaitingMessagesFollowTheAccountsNumbers(t *testing.T) {
 			got := p.waitStatus(stale, message.Delivered)
 			require.Equal(t, "+18885550111", got.From)
 			require.Len(t, p.app.Sim.Inbox(phoneN(1)), 2, "the message it was made from, and it")
+		})
+	}
+}
+
+// A process that made a message on a number it had cached, just after the
+// operator replaced that number, may stop before any process moved the
+// message; so may every other. The next process to start moves it to the
+// account's number, and it goes.
+func TestAMessageLeftOnANumberThatWentGoesAfterARestart(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			first := startPipeline(t, dbtest.Options(t, e), 50)
+			sent := first.send(first.contact(phoneN(1), consent.OptedIn), 1)
+			first.waitStatus(sent.ID, message.Delivered)
+			first.stop()
+
+			// No dispatcher runs while the number is replaced and the
+			// stale message is made.
+			first.open(nil)
+			ctx := context.Background()
+			gone := first.number
+			nums := []account.NumberInput{{Phone: "+18885550111", Kind: account.NumberBoth, MPS: 50}}
+			_, err := first.app.Accounts.Configure(ctx, first.acct, account.Setup{Numbers: &nums})
+			require.NoError(t, err)
+			stale := id.New(id.Message)
+			_, err = first.app.DB.Write().ExecContext(ctx, `INSERT INTO messages (id, account_id,
+				program_id, contact_id, number_id, to_phone, from_phone, kind, priority, template_id, version_id, body,
+				encoding, segments, status, next_attempt_at, created_at, updated_at)
+				SELECT $1, account_id, program_id, contact_id, $2, to_phone, '+18885550100', kind, priority, template_id,
+				version_id, body, encoding, segments, 'queued', next_attempt_at, created_at, updated_at
+				FROM messages WHERE id = $3`, stale, gone, sent.ID)
+			require.NoError(t, err)
+			first.stop()
+
+			ln, err := net.Listen("tcp", first.cfg.Addr)
+			require.NoError(t, err)
+			second := &pipeline{t: t, cfg: first.cfg, acct: first.acct}
+			second.open(ln)
+			got := second.waitStatus(stale, message.Delivered)
+			require.Equal(t, "+18885550111", got.From)
+			require.Len(t, second.app.Sim.Inbox(phoneN(1)), 1, "the stale message, from the new number")
 		})
 	}
 }

@@ -35,6 +35,7 @@ func TestNumberWatchNotesChangedNumbers(t *testing.T) {
 	} {
 		var w numberWatch
 		w.observe(tc.before, at.Add(-time.Second))
+		w.due = nil // the first look's, below
 		w.observe(tc.then, at)
 		if tc.want == nil {
 			require.Empty(t, w.due, tc.name)
@@ -42,4 +43,22 @@ func TestNumberWatchNotesChangedNumbers(t *testing.T) {
 		}
 		require.Equal(t, tc.want, w.due, tc.name)
 	}
+}
+
+// A process's first look moves the waiting messages of every account that
+// sends, once the numbers have settled: a process that made a message on
+// a number just gone may have stopped before any other moved it.
+func TestNumberWatchFirstLookMovesEveryAccount(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	var w numberWatch
+	w.observe([]numberRow{{accountID: "a", id: "n1"}, {accountID: "a", id: "n2"}, {accountID: "b", id: "n3"}}, at)
+	settled := at.Add(account.NumbersSettle)
+	require.Equal(t, map[string]time.Time{"a": settled, "b": settled}, w.due)
+
+	var none numberWatch
+	none.observe(nil, at)
+	require.Empty(t, none.due, "no account sends")
+	none.observe([]numberRow{{accountID: "a", id: "n1"}}, at.Add(time.Second))
+	require.Empty(t, none.due, "an account that starts sending has nothing waiting for a number it had")
 }
