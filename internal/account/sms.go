@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/heraldsms/herald/internal/phone"
 	"github.com/heraldsms/herald/internal/problem"
@@ -26,6 +27,10 @@ func WithSecrets(b *secret.Box) Option { return func(s *Store) { s.secrets = b }
 type TwilioInfo struct {
 	AccountSID string `json:"account_sid"`
 	BaseURL    string `json:"base_url,omitempty"`
+	// RefusedAt is when the carrier began refusing these credentials
+	// (a 401, Twilio's 20003), while it still does: the account's sends
+	// wait until a send succeeds or the operator sets new ones.
+	RefusedAt *time.Time `json:"refused_at,omitempty"`
 }
 
 // TwilioSetup is the carrier sub-account as the operator sets it. An empty
@@ -128,7 +133,7 @@ func (s *Store) Configure(ctx context.Context, accountID string, setup Setup) (A
 		}
 		if t := setup.Twilio; t != nil {
 			errs = append(errs, exec(`UPDATE accounts SET twilio_account_sid = $3, twilio_auth_token = $4, twilio_base_url = $5,
-				updated_at = $2 WHERE id = $1`, t.AccountSID, sealed, t.BaseURL))
+				carrier_refused_at = NULL, updated_at = $2 WHERE id = $1`, t.AccountSID, sealed, t.BaseURL))
 		}
 		if setup.AllowedCountries != nil {
 			errs = append(errs, exec(`UPDATE accounts SET allowed_countries = $3, updated_at = $2 WHERE id = $1`,
@@ -201,6 +206,25 @@ func (s *Store) Credentials(ctx context.Context, accountID string) (provider.Cre
 		return c, wrap("credentials", err)
 	}
 	return c, nil
+}
+
+// CarrierRefused notes that the carrier refused the account's credentials
+// at at, unless it is already noted: the first refusal of a run of them
+// is the one the admin shows.
+func (s *Store) CarrierRefused(ctx context.Context, accountID string, at time.Time) error {
+	_, err := s.db.Write().ExecContext(ctx,
+		`UPDATE accounts SET carrier_refused_at = $2 WHERE id = $1 AND carrier_refused_at IS NULL`, accountID, at.UTC())
+	s.changed(accountID)
+	return wrap0("carrier refused", err)
+}
+
+// CarrierAccepted clears a refusal noted by CarrierRefused: a send with
+// the account's credentials has succeeded.
+func (s *Store) CarrierAccepted(ctx context.Context, accountID string) error {
+	_, err := s.db.Write().ExecContext(ctx,
+		`UPDATE accounts SET carrier_refused_at = NULL WHERE id = $1 AND carrier_refused_at IS NOT NULL`, accountID)
+	s.changed(accountID)
+	return wrap0("carrier accepted", err)
 }
 
 // ByTwilioSID returns the accounts that use a carrier sub-account.

@@ -106,7 +106,8 @@ func (s *Store) CreateAccount(ctx context.Context, n NewAccount) (Account, strin
 const selectAccount = `
 SELECT id, name, brand_name, default_country, time_zone, sms_enabled, monthly_limit,
        self_approval, help_text, twilio_account_sid, twilio_base_url, allowed_countries,
-       auto_release_queue, window_start, window_end, cap_max, cap_period_hours, created_at, updated_at
+       auto_release_queue, window_start, window_end, cap_max, cap_period_hours, carrier_refused_at,
+       created_at, updated_at
 FROM accounts`
 
 func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
@@ -114,14 +115,15 @@ func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 		a                Account
 		sid, base, allow string
 		capHours         int
+		refused          sql.NullTime
 	)
 	err := row.Scan(&a.ID, &a.Name, &a.BrandName, &a.DefaultCountry, &a.TimeZone, &a.SMSEnabled,
 		&a.MonthlyLimit, &a.SelfApproval, &a.HelpText, &sid, &base, &allow, &a.AutoReleaseQueue,
-		&a.SendingWindow.Start, &a.SendingWindow.End, &a.FrequencyCap.Max, &capHours,
+		&a.SendingWindow.Start, &a.SendingWindow.End, &a.FrequencyCap.Max, &capHours, &refused,
 		&a.CreatedAt, &a.UpdatedAt)
 	a.FrequencyCap.Period = time.Duration(capHours) * time.Hour
 	if sid != "" {
-		a.Twilio = &TwilioInfo{AccountSID: sid, BaseURL: base}
+		a.Twilio = &TwilioInfo{AccountSID: sid, BaseURL: base, RefusedAt: nullTime(refused)}
 	}
 	a.AllowedCountries = []string{}
 	if allow != "" {

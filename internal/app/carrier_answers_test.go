@@ -127,18 +127,29 @@ func TestRefusedCredentialsHoldTheSendsUntilFixed(t *testing.T) {
 				require.Equal(t, message.ReasonCarrierAuthFailed, got.Reason)
 				require.Equal(t, "20003", got.ErrorCode)
 			}
+			refusedAt := func() *time.Time {
+				a, err := p.app.Accounts.Get(context.Background(), p.acct)
+				require.NoError(t, err)
+				require.NotNil(t, a.Twilio)
+				return a.Twilio.RefusedAt
+			}
+			first := refusedAt()
+			require.NotNil(t, first, "the account shows the refusal")
 			time.Sleep(time.Second) // a few pauses: still nothing fails
 			for _, m := range msgs {
 				got, err := p.app.Messages.Get(context.Background(), p.acct, m.ID)
 				require.NoError(t, err)
 				require.NotContains(t, statuses(got), message.Failed)
 			}
+			require.Equal(t, first, refusedAt(), "the refusal shown is the first of the run")
 
 			fixed.Store(1)
 			for _, m := range msgs {
 				got := p.waitStatus(m.ID, message.Sent)
 				require.Equal(t, 1, got.Attempts, "the refused attempts were given back")
 			}
+			require.Eventually(t, func() bool { return refusedAt() == nil }, 5*time.Second, 20*time.Millisecond,
+				"a send that succeeds clears the refusal")
 		})
 	}
 }

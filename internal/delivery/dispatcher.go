@@ -66,6 +66,10 @@ type Accounts interface {
 	Get(ctx context.Context, accountID string) (account.Account, error)
 	Credentials(ctx context.Context, accountID string) (provider.Credentials, error)
 	MoveWaitingMessages(ctx context.Context, accountID string) error
+	// CarrierRefused and CarrierAccepted note, for the admin, that the
+	// carrier began or stopped refusing the account's credentials.
+	CarrierRefused(ctx context.Context, accountID string, at time.Time) error
+	CarrierAccepted(ctx context.Context, accountID string) error
 }
 
 // Dispatcher runs the number workers of one process.

@@ -285,6 +285,7 @@ func (w *worker) send(ctx context.Context, msgs []*message.Message, rec *recorde
 		return
 	}
 	rec.setAccount(acct)
+	accepted := w.noteAccepted(acct)
 	holds, err := w.d.messages.Recheck(ctx, acct, msgs)
 	if err != nil && ctx.Err() != nil {
 		w.putBack(msgs, rec)
@@ -334,8 +335,28 @@ func (w *worker) send(ctx context.Context, msgs []*message.Message, rec *recorde
 			trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { onWire() }}
 			o := w.sendOne(httptrace.WithClientTrace(ctx, trace), m, creds)
 			onWire() // a call that never wrote (a refused dial, a provider without HTTP)
+			if o.Status == message.Sent {
+				accepted(ctx)
+			}
 			rec.add(o)
 		}()
+	}
+}
+
+// noteAccepted returns what a batch's successful send calls: once the
+// carrier takes a send with credentials it was noted to refuse, the
+// refusal is cleared, once for the batch.
+func (w *worker) noteAccepted(acct account.Account) func(context.Context) {
+	if acct.Twilio == nil || acct.Twilio.RefusedAt == nil {
+		return func(context.Context) {}
+	}
+	var once sync.Once
+	return func(ctx context.Context) {
+		once.Do(func() {
+			if err := w.d.accounts.CarrierAccepted(context.WithoutCancel(ctx), acct.ID); err != nil {
+				w.d.log.Error("clearing the carrier's refusal failed", "err", err, "account_id", acct.ID)
+			}
+		})
 	}
 }
 
@@ -397,6 +418,9 @@ func (w *worker) outcomeOf(ctx context.Context, m *message.Message, err error) m
 		if w.pause(wait) {
 			w.d.log.Error("the carrier refused the account's credentials; its sends wait",
 				"err", err, "account_id", m.AccountID, "number_id", w.number.id, "wait", wait)
+			if err := w.d.accounts.CarrierRefused(ctx, m.AccountID, time.Now()); err != nil {
+				w.d.log.Error("noting the carrier's refusal failed", "err", err, "account_id", m.AccountID)
+			}
 		}
 		return message.Outcome{Message: m, Status: message.Queued, Reason: message.ReasonCarrierAuthFailed, ErrorCode: code,
 			RetryAt: time.Now().Add(wait), Refund: true}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -262,5 +263,46 @@ func TestOperatorApprovalQueue(t *testing.T) {
 		require.Equal(t, http.StatusConflict, p.status)
 		require.Contains(t, p.text(), "cannot approve")
 		require.Equal(t, http.StatusNotFound, op.post("/operator/templates/tpl_nope/approve", nil).status)
+	})
+}
+
+// When the carrier refuses an account's credentials, every page of the
+// account says its messages wait, the operator's list and the account's
+// setup mark it, and new credentials take the marks away. Another account
+// shows nothing.
+func TestCarrierRefusalIsShownToTheAccountAndTheOperator(t *testing.T) {
+	t.Parallel()
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		s := newSite(t, d.Engine)
+		ctx := context.Background()
+		other, _, err := s.app.Accounts.CreateAccount(ctx, account.NewAccount{Name: "Other"})
+		require.NoError(t, err)
+		_, err = s.app.Accounts.Configure(ctx, other.ID, account.Setup{
+			Twilio: &account.TwilioSetup{AccountSID: simSID, AuthToken: "other-token"}})
+		require.NoError(t, err)
+		admin, viewer, op := s.as(account.RoleAdmin), s.as(account.RoleViewer), s.as(account.RoleOperator)
+		require.Zero(t, admin.get("/dashboards/sms").doc.Find("#carrier-refused").Length(), "nothing refused yet")
+
+		at := time.Date(2026, 11, 28, 14, 2, 0, 0, time.UTC)
+		require.NoError(t, s.app.Accounts.CarrierRefused(ctx, s.acct, at))
+		for _, path := range []string{"/dashboards/sms", "/outcomes/sms", "/settings"} {
+			banner := admin.get(path).doc.Find("#carrier-refused")
+			require.Equal(t, 1, banner.Length(), path)
+			require.Contains(t, banner.Text(), "2026-11-28 14:02 UTC", path)
+			require.Contains(t, banner.Text(), "Messages are waiting", path)
+		}
+		require.Equal(t, 1, viewer.get("/audience/contacts").doc.Find("#carrier-refused").Length(), "every role sees it")
+
+		list := op.get("/operator")
+		require.Contains(t, list.doc.Find(`#accounts tr[data-account-id="`+s.acct+`"] [data-refused]`).Text(), "2026-11-28 14:02 UTC")
+		require.Zero(t, list.doc.Find(`#accounts tr[data-account-id="`+other.ID+`"] [data-refused]`).Length())
+		require.Contains(t, op.get("/operator/accounts/"+s.acct).doc.Find("#carrier-refused").Text(), "current auth token")
+		require.Zero(t, op.get("/operator/accounts/"+other.ID).doc.Find("#carrier-refused").Length())
+
+		_, err = s.app.Accounts.Configure(ctx, s.acct, account.Setup{
+			Twilio: &account.TwilioSetup{AccountSID: simSID, AuthToken: "sim-token", BaseURL: s.url + "/sim"}})
+		require.NoError(t, err)
+		require.Zero(t, admin.get("/dashboards/sms").doc.Find("#carrier-refused").Length(), "new credentials clear it")
+		require.Zero(t, op.get("/operator").doc.Find("[data-refused]").Length())
 	})
 }
