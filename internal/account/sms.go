@@ -134,6 +134,10 @@ func (s *Store) Configure(ctx context.Context, accountID string, setup Setup) (A
 		if t := setup.Twilio; t != nil {
 			errs = append(errs, exec(`UPDATE accounts SET twilio_account_sid = $3, twilio_auth_token = $4, twilio_base_url = $5,
 				carrier_refused_at = NULL, updated_at = $2 WHERE id = $1`, t.AccountSID, sealed, t.BaseURL))
+			// The messages held back by a refusal of the old credentials
+			// (message.ReasonCarrierAuthFailed) go now, not at their retry.
+			errs = append(errs, exec(`UPDATE messages SET next_attempt_at = $2
+				WHERE account_id = $1 AND status = 'queued' AND reason = 'carrier_auth_failed' AND next_attempt_at > $2`))
 		}
 		if setup.AllowedCountries != nil {
 			errs = append(errs, exec(`UPDATE accounts SET allowed_countries = $3, updated_at = $2 WHERE id = $1`,
@@ -213,7 +217,7 @@ func (s *Store) Credentials(ctx context.Context, accountID string) (provider.Cre
 // is the one the admin shows.
 func (s *Store) CarrierRefused(ctx context.Context, accountID string, at time.Time) error {
 	_, err := s.db.Write().ExecContext(ctx,
-		`UPDATE accounts SET carrier_refused_at = $2 WHERE id = $1 AND carrier_refused_at IS NULL`, accountID, at.UTC())
+		`UPDATE accounts SET carrier_refused_at = $2 WHERE id = $1 AND carrier_refused_at IS NULL`, accountID, at.UTC().Truncate(time.Microsecond))
 	s.changed(accountID)
 	return wrap0("carrier refused", err)
 }

@@ -154,6 +154,53 @@ func TestRefusedCredentialsHoldTheSendsUntilFixed(t *testing.T) {
 	}
 }
 
+// The operator who sets the current credentials need not wait out the
+// minute's hold: the held sends go at once.
+func TestNewCredentialsReleaseTheHeldSendsAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			p := startPipeline(t, dbtest.Options(t, e), 50) // the real hold: a minute
+			ctx := context.Background()
+			carrier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				if _, token, _ := r.BasicAuth(); token != "rotated-token" {
+					w.WriteHeader(http.StatusUnauthorized)
+					_, _ = w.Write([]byte(`{"code": 20003, "message": "Authenticate", "status": 401}`))
+					return
+				}
+				w.WriteHeader(http.StatusCreated)
+				_, _ = w.Write([]byte(`{"sid": "SM` + id.New("x")[2:] + `", "status": "queued"}`))
+			}))
+			t.Cleanup(carrier.Close)
+			p.useCarrier(carrier.URL)
+
+			var held []*message.Message
+			for i := range 3 {
+				held = append(held, p.send(p.contact(phoneN(i), consent.OptedIn), i))
+			}
+			// The first refusal holds the number for a minute: the message
+			// it refused waits for its retry, any others for the number.
+			require.Eventually(t, func() bool {
+				got, err := p.app.Messages.Get(ctx, p.acct, held[0].ID)
+				require.NoError(t, err)
+				return got.Reason == message.ReasonCarrierAuthFailed
+			}, 10*time.Second, 10*time.Millisecond, "refused and held")
+
+			_, err := p.app.Accounts.Configure(ctx, p.acct, account.Setup{
+				Twilio: &account.TwilioSetup{AccountSID: simSID, AuthToken: "rotated-token", BaseURL: carrier.URL}})
+			require.NoError(t, err)
+			fixed := time.Now()
+			for _, m := range held {
+				got := p.waitStatus(m.ID, message.Sent)
+				require.Equal(t, 1, got.Attempts)
+			}
+			require.Less(t, time.Since(fixed), 15*time.Second, "sent without waiting out the minute")
+		})
+	}
+}
+
 // Each of the carrier's codes for a number that cannot take texts, 21635
 // (a landline, split from 21614 in 2024) among them, fails the message and
 // marks the contact's number, so the next message is skipped.

@@ -38,9 +38,11 @@ type worker struct {
 	once    sync.Once
 	sends   sync.WaitGroup // this worker's batches being handed out and carrier calls in flight
 
-	// pausedUntil holds the number back after the carrier answered 429.
+	// pausedUntil holds the number back after the carrier answered 429 or
+	// refused the account's credentials (authHeld).
 	mu          sync.Mutex
 	pausedUntil time.Time
+	authHeld    bool
 
 	// due is when the number's earliest scheduled message falls due, as
 	// last read or told (zero: none known); hinted collects what WakeAt
@@ -246,25 +248,48 @@ func (w *worker) sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
+// authLook is how often a number held for refused credentials looks
+// whether they have been set right.
+const authLook = time.Second
+
+// waitPause waits out the number's pause. One for refused credentials ends
+// as soon as the refusal is cleared: the operator set new credentials, or
+// a send of the account's from another number succeeded.
 func (w *worker) waitPause(ctx context.Context) bool {
-	w.mu.Lock()
-	until := w.pausedUntil
-	w.mu.Unlock()
-	if d := time.Until(until); d > 0 {
-		w.sleep(ctx, d)
+	for ctx.Err() == nil {
+		w.mu.Lock()
+		until, auth := w.pausedUntil, w.authHeld
+		w.mu.Unlock()
+		d := time.Until(until)
+		if d <= 0 {
+			return true
+		}
+		if !auth {
+			w.sleep(ctx, d)
+			continue
+		}
+		w.sleep(ctx, min(d, authLook))
+		if a, err := w.d.accounts.Get(ctx, w.number.accountID); err == nil && (a.Twilio == nil || a.Twilio.RefusedAt == nil) {
+			w.mu.Lock()
+			if w.authHeld {
+				w.pausedUntil, w.authHeld = time.Time{}, false
+			}
+			w.mu.Unlock()
+		}
 	}
-	return ctx.Err() == nil
+	return false
 }
 
-// pause holds the number's sends for d, and reports whether it was
-// sending until now (so that a cause is logged once, not once per send).
-func (w *worker) pause(d time.Duration) bool {
+// pause holds the number's sends for d, auth telling whether for refused
+// credentials, and reports whether it was sending until now (so that a
+// cause is logged once, not once per send).
+func (w *worker) pause(d time.Duration, auth bool) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	now := time.Now()
 	was := !now.Before(w.pausedUntil)
 	if until := now.Add(d); until.After(w.pausedUntil) {
-		w.pausedUntil = until
+		w.pausedUntil, w.authHeld = until, auth
 	}
 	return was
 }
@@ -403,7 +428,7 @@ func (w *worker) outcomeOf(ctx context.Context, m *message.Message, err error) m
 		if perr != nil && perr.RetryAfter > 0 {
 			wait = perr.RetryAfter
 		}
-		w.pause(wait)
+		w.pause(wait, false)
 		return message.Outcome{Message: m, Status: message.RateLimited, Reason: "carrier_rate_limited", ErrorCode: code,
 			RetryAt: time.Now().Add(wait), Refund: true}
 	case provider.Retryable:
@@ -415,7 +440,7 @@ func (w *worker) outcomeOf(ctx context.Context, m *message.Message, err error) m
 		// The account's credentials, not this message: it waits, its
 		// attempt given back, until an operator sets them right.
 		wait := w.d.cfg.AuthPause
-		if w.pause(wait) {
+		if w.pause(wait, true) {
 			w.d.log.Error("the carrier refused the account's credentials; its sends wait",
 				"err", err, "account_id", m.AccountID, "number_id", w.number.id, "wait", wait)
 			if err := w.d.accounts.CarrierRefused(ctx, m.AccountID, time.Now()); err != nil {
