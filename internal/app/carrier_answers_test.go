@@ -154,6 +154,64 @@ func TestRefusedCredentialsHoldTheSendsUntilFixed(t *testing.T) {
 	}
 }
 
+// A carrier that answers a message id it already gave another message (a
+// faulty carrier or proxy) cannot hold up the results of the batch it is
+// in: every message is recorded sent, once, and the id stays with the
+// message that had it first.
+func TestACarrierIDGivenTwiceDoesNotHoldUpTheBatch(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			p := startPipeline(t, dbtest.Options(t, e), 50,
+				app.WithDelivery(func(c *delivery.Config) { c.ClaimFor = 4 * time.Second }))
+			ctx := context.Background()
+			const sid = "SM0000000000000000000000000000dupe"
+			var requests atomic.Int32
+			carrier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusCreated)
+				_, _ = w.Write([]byte(`{"sid": "` + sid + `", "status": "queued"}`))
+			}))
+			t.Cleanup(carrier.Close)
+			p.useCarrier(carrier.URL)
+
+			first := p.waitStatus(p.send(p.contact(phoneN(0), consent.OptedIn), 0).ID, message.Sent)
+			require.Equal(t, sid, *first.CarrierID)
+			var later []*message.Message
+			for i := 1; i <= 4; i++ {
+				later = append(later, p.send(p.contact(phoneN(i), consent.OptedIn), i))
+			}
+			for _, m := range later {
+				got := p.waitStatus(m.ID, message.Sent)
+				require.Nil(t, got.CarrierID, "the id stays with the message that had it")
+			}
+			time.Sleep(6 * time.Second) // past the claims: nothing goes again
+			require.EqualValues(t, 5, requests.Load(), "each message sent once")
+			for _, m := range later {
+				got, err := p.app.Messages.Get(ctx, p.acct, m.ID)
+				require.NoError(t, err)
+				require.Equal(t, message.Sent, got.Status)
+				require.Equal(t, 1, countStatus(got, message.Sending), "claimed once")
+			}
+			got, err := p.app.Messages.Get(ctx, p.acct, first.ID)
+			require.NoError(t, err)
+			require.Equal(t, sid, *got.CarrierID)
+		})
+	}
+}
+
+func countStatus(m *message.Message, s message.Status) int {
+	n := 0
+	for _, h := range m.History {
+		if h.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
 // The operator who sets the current credentials need not wait out the
 // minute's hold: the held sends go at once.
 func TestNewCredentialsReleaseTheHeldSendsAtOnce(t *testing.T) {

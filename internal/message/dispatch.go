@@ -128,7 +128,7 @@ func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outc
 	now := s.clock.Now()
 	var taken []takenReport
 	var sent []*Message
-	err := s.write(ctx, s.groups.Dispatch, func(tx *sql.Tx) error {
+	write := func(tx *sql.Tx) error {
 		changes := make([]change, 0, len(outcomes))
 		released := 0
 		sent = sent[:0]
@@ -179,7 +179,21 @@ func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outc
 		}
 		taken, err = s.takePending(ctx, tx, sent, now)
 		return err
-	})
+	}
+	err := s.write(ctx, s.groups.Dispatch, write)
+	if db.IsUniqueViolation(err) {
+		// A carrier id another message holds (a faulty carrier or proxy
+		// answering one twice) fails the whole batch's write, every time:
+		// its messages would stay claimed and go again. The id stays with
+		// the message that had it first; the others are sent without one.
+		dropped, derr := s.dropHeldCarrierIDs(ctx, outcomes)
+		switch {
+		case derr != nil:
+			err = errors.Join(err, derr)
+		case dropped > 0:
+			err = s.write(ctx, s.groups.Dispatch, write)
+		}
+	}
 	if err == nil {
 		s.sent.add(a.ID, sent) // before settle, so the reports it releases find them
 	}
@@ -205,6 +219,61 @@ func (s *Service) Record(ctx context.Context, a account.Account, outcomes []Outc
 		return err
 	}
 	return s.sweepPending(ctx, sent)
+}
+
+// dropHeldCarrierIDs takes out of the outcomes each carrier id that another
+// message holds, or that an earlier outcome of the batch has, and returns
+// how many it took out.
+func (s *Service) dropHeldCarrierIDs(ctx context.Context, outcomes []Outcome) (int, error) {
+	var ids []string
+	for _, o := range outcomes {
+		if o.CarrierID != "" {
+			ids = append(ids, o.CarrierID)
+		}
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	holder := map[string]string{} // carrier id → the message that has it
+	for chunk := range slices.Chunk(ids, 250) {
+		if err := readCarrierIDHolders(ctx, s.db, chunk, holder); err != nil {
+			return 0, fmt.Errorf("message: carrier ids held: %w", err)
+		}
+	}
+	dropped := 0
+	for i := range outcomes {
+		o := &outcomes[i]
+		if o.CarrierID == "" {
+			continue
+		}
+		if h, held := holder[o.CarrierID]; !held || h == o.Message.ID {
+			holder[o.CarrierID] = o.Message.ID
+			continue
+		}
+		s.log.Warn("the carrier answered a message id another message has; the message is sent without it",
+			"message_id", o.Message.ID, "carrier_id", o.CarrierID, "held_by", holder[o.CarrierID])
+		o.CarrierID = ""
+		o.Message.CarrierID = nil
+		dropped++
+	}
+	return dropped, nil
+}
+
+func readCarrierIDHolders(ctx context.Context, d *db.DB, ids []string, holder map[string]string) error {
+	rows, err := d.Read().QueryContext(ctx,
+		`SELECT carrier_id, id FROM messages WHERE carrier_id IN (`+db.Placeholders(1, len(ids))+`)`, anySlice(ids)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cid, id string
+		if err := rows.Scan(&cid, &id); err != nil {
+			return err
+		}
+		holder[cid] = id
+	}
+	return rows.Err()
 }
 
 // Expect tells the service that a claimed message is about to be sent: a
