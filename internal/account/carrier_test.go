@@ -11,6 +11,7 @@ import (
 	"github.com/heraldsms/herald/internal/clock"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/db/dbtest"
+	"github.com/heraldsms/herald/internal/provider"
 	"github.com/heraldsms/herald/internal/secret"
 )
 
@@ -41,9 +42,19 @@ func TestCarrierRefusalIsShownUntilAcceptedOrReplaced(t *testing.T) {
 		}
 		require.Nil(t, refusedAt(acme))
 
+		used := provider.Credentials{AccountSID: twilio.AccountSID, AuthToken: "tok"}
+		refuse := func(at time.Time, used provider.Credentials) bool {
+			noted, err := s.CarrierRefused(ctx, acme, at, used)
+			require.NoError(t, err)
+			return noted
+		}
 		first := time.Date(2026, 11, 28, 14, 2, 3, 0, time.UTC)
-		require.NoError(t, s.CarrierRefused(ctx, acme, first))
-		require.NoError(t, s.CarrierRefused(ctx, acme, first.Add(time.Minute)))
+		stale := used
+		stale.AuthToken = "the token before"
+		require.False(t, refuse(first.Add(-time.Minute), stale), "a refusal of credentials since replaced")
+		require.Nil(t, refusedAt(acme), "is not shown")
+		require.True(t, refuse(first, used))
+		require.True(t, refuse(first.Add(time.Minute), used))
 		got := refusedAt(acme)
 		require.NotNil(t, got)
 		require.True(t, first.Equal(*got), "the first refusal of the run: %v", got)
@@ -53,7 +64,7 @@ func TestCarrierRefusalIsShownUntilAcceptedOrReplaced(t *testing.T) {
 		require.Nil(t, refusedAt(acme), "a send that succeeds clears it")
 		require.NoError(t, s.CarrierAccepted(ctx, acme), "clearing twice is no error")
 
-		require.NoError(t, s.CarrierRefused(ctx, acme, first.Add(time.Hour)))
+		require.True(t, refuse(first.Add(time.Hour), used))
 		require.NotNil(t, refusedAt(acme))
 		_, err = s.Configure(ctx, acme, account.Setup{Twilio: twilio})
 		require.NoError(t, err)

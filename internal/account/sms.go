@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/phone"
 	"github.com/heraldsms/herald/internal/problem"
 	"github.com/heraldsms/herald/internal/provider"
@@ -134,10 +135,6 @@ func (s *Store) Configure(ctx context.Context, accountID string, setup Setup) (A
 		if t := setup.Twilio; t != nil {
 			errs = append(errs, exec(`UPDATE accounts SET twilio_account_sid = $3, twilio_auth_token = $4, twilio_base_url = $5,
 				carrier_refused_at = NULL, updated_at = $2 WHERE id = $1`, t.AccountSID, sealed, t.BaseURL))
-			// The messages held back by a refusal of the old credentials
-			// (message.ReasonCarrierAuthFailed) go now, not at their retry.
-			errs = append(errs, exec(`UPDATE messages SET next_attempt_at = $2
-				WHERE account_id = $1 AND status = 'queued' AND reason = 'carrier_auth_failed' AND next_attempt_at > $2`))
 		}
 		if setup.AllowedCountries != nil {
 			errs = append(errs, exec(`UPDATE accounts SET allowed_countries = $3, updated_at = $2 WHERE id = $1`,
@@ -212,14 +209,41 @@ func (s *Store) Credentials(ctx context.Context, accountID string) (provider.Cre
 	return c, nil
 }
 
-// CarrierRefused notes that the carrier refused the account's credentials
-// at at, unless it is already noted: the first refusal of a run of them
-// is the one the admin shows.
-func (s *Store) CarrierRefused(ctx context.Context, accountID string, at time.Time) error {
-	_, err := s.db.Write().ExecContext(ctx,
-		`UPDATE accounts SET carrier_refused_at = $2 WHERE id = $1 AND carrier_refused_at IS NULL`, accountID, at.UTC().Truncate(time.Microsecond))
+// CarrierRefused notes that the carrier refused the credentials used, at
+// at, unless a refusal is already noted: the first of a run of them is the
+// one the admin shows. It notes nothing, and reports false, when the
+// account's credentials are no longer the ones used: the operator set new
+// ones while the refused send was on its way.
+func (s *Store) CarrierRefused(ctx context.Context, accountID string, at time.Time, used provider.Credentials) (bool, error) {
+	noted := false
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		lock := ""
+		if s.db.Engine == db.Postgres {
+			lock = " FOR UPDATE" // against a Configure that commits meanwhile
+		}
+		var cur provider.Credentials
+		var sealed string
+		err := tx.QueryRowContext(ctx, `SELECT twilio_account_sid, twilio_auth_token, twilio_base_url FROM accounts
+			WHERE id = $1`+lock, accountID).Scan(&cur.AccountSID, &sealed, &cur.BaseURL)
+		if err != nil {
+			return err
+		}
+		if s.secrets == nil {
+			return errors.New("account: no secret key configured to open carrier credentials")
+		}
+		if cur.AuthToken, err = s.secrets.Open(sealed); err != nil {
+			return err
+		}
+		if cur != used {
+			return nil
+		}
+		noted = true
+		_, err = tx.ExecContext(ctx, `UPDATE accounts SET carrier_refused_at = $2 WHERE id = $1 AND carrier_refused_at IS NULL`,
+			accountID, at.UTC().Truncate(time.Microsecond))
+		return err
+	})
 	s.changed(accountID)
-	return wrap0("carrier refused", err)
+	return noted, wrap0("carrier refused", err)
 }
 
 // CarrierAccepted clears a refusal noted by CarrierRefused: a send with

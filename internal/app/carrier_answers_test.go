@@ -259,6 +259,49 @@ func TestNewCredentialsReleaseTheHeldSendsAtOnce(t *testing.T) {
 	}
 }
 
+// A send that leaves with the old credentials and is refused after the
+// operator set new ones holds nothing and shows nothing: it goes again at
+// once, with the new credentials.
+func TestARefusalOfReplacedCredentialsHoldsNothing(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			p := startPipeline(t, dbtest.Options(t, e), 50) // the real hold: a minute
+			ctx := context.Background()
+			arrived, release := make(chan struct{}, 1), make(chan struct{})
+			carrier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				if _, token, _ := r.BasicAuth(); token != "rotated-token" {
+					arrived <- struct{}{}
+					<-release
+					w.WriteHeader(http.StatusUnauthorized)
+					_, _ = w.Write([]byte(`{"code": 20003, "message": "Authenticate", "status": 401}`))
+					return
+				}
+				w.WriteHeader(http.StatusCreated)
+				_, _ = w.Write([]byte(`{"sid": "SM` + id.New("x")[2:] + `", "status": "queued"}`))
+			}))
+			t.Cleanup(carrier.Close)
+			p.useCarrier(carrier.URL)
+
+			m := p.send(p.contact(phoneN(1), consent.OptedIn), 1)
+			<-arrived // on its way with the old token
+			_, err := p.app.Accounts.Configure(ctx, p.acct, account.Setup{
+				Twilio: &account.TwilioSetup{AccountSID: simSID, AuthToken: "rotated-token", BaseURL: carrier.URL}})
+			require.NoError(t, err)
+			close(release)
+			fixed := time.Now()
+			got := p.waitStatus(m.ID, message.Sent)
+			require.Less(t, time.Since(fixed), 15*time.Second, "not held for the minute")
+			require.Equal(t, 1, got.Attempts)
+			a, err := p.app.Accounts.Get(ctx, p.acct)
+			require.NoError(t, err)
+			require.Nil(t, a.Twilio.RefusedAt, "no refusal of the current credentials")
+		})
+	}
+}
+
 // Each of the carrier's codes for a number that cannot take texts, 21635
 // (a landline, split from 21614 in 2024) among them, fails the message and
 // marks the contact's number, so the next message is skipped.

@@ -68,7 +68,7 @@ type Accounts interface {
 	MoveWaitingMessages(ctx context.Context, accountID string) error
 	// CarrierRefused and CarrierAccepted note, for the admin, that the
 	// carrier began or stopped refusing the account's credentials.
-	CarrierRefused(ctx context.Context, accountID string, at time.Time) error
+	CarrierRefused(ctx context.Context, accountID string, at time.Time, used provider.Credentials) (bool, error)
 	CarrierAccepted(ctx context.Context, accountID string) error
 }
 

@@ -280,6 +280,14 @@ func (w *worker) waitPause(ctx context.Context) bool {
 	return false
 }
 
+// heldForAuth reports whether the number is holding its sends because the
+// carrier refused the account's credentials.
+func (w *worker) heldForAuth() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.authHeld && time.Now().Before(w.pausedUntil)
+}
+
 // pause holds the number's sends for d, auth telling whether for refused
 // credentials, and reports whether it was sending until now (so that a
 // cause is logged once, not once per send).
@@ -338,6 +346,13 @@ func (w *worker) send(ctx context.Context, msgs []*message.Message, rec *recorde
 		select {
 		case <-w.written:
 		case <-ctx.Done():
+		}
+		if w.heldForAuth() {
+			// The carrier refused the credentials for a message of this
+			// batch: the rest would be refused alike.
+			rec.add(message.Outcome{Message: m, Status: message.Queued, Reason: message.ReasonCarrierAuthFailed,
+				RetryAt: time.Now(), Refund: true})
+			continue
 		}
 		if err := w.waitStart(ctx, m); err != nil {
 			w.putBack([]*message.Message{m}, rec)
@@ -411,11 +426,11 @@ func (w *worker) sendOne(ctx context.Context, m *message.Message, creds provider
 	if err == nil {
 		return message.Outcome{Message: m, Status: message.Sent, Carrier: "twilio", CarrierID: res.CarrierID}
 	}
-	return w.outcomeOf(ctx, m, err)
+	return w.outcomeOf(ctx, m, creds, err)
 }
 
 // outcomeOf maps a carrier error to what happens to the message.
-func (w *worker) outcomeOf(ctx context.Context, m *message.Message, err error) message.Outcome {
+func (w *worker) outcomeOf(ctx context.Context, m *message.Message, creds provider.Credentials, err error) message.Outcome {
 	var perr *provider.Error
 	errors.As(err, &perr)
 	code := ""
@@ -437,18 +452,23 @@ func (w *worker) outcomeOf(ctx context.Context, m *message.Message, err error) m
 		}
 		return retry(m, time.Now().Add(backoff(m.Attempts)), "carrier_unavailable", code)
 	case provider.Unauthorized:
-		// The account's credentials, not this message: it waits, its
-		// attempt given back, until an operator sets them right.
+		// The account's credentials, not this message: it is due again at
+		// once, its attempt given back, and the number holds its sends
+		// (waitPause) until the refusal is cleared or the pause ends.
+		o := message.Outcome{Message: m, Status: message.Queued, Reason: message.ReasonCarrierAuthFailed, ErrorCode: code,
+			RetryAt: time.Now(), Refund: true}
+		noted, nerr := w.d.accounts.CarrierRefused(ctx, m.AccountID, time.Now(), creds)
+		if nerr != nil {
+			w.d.log.Error("noting the carrier's refusal failed", "err", nerr, "account_id", m.AccountID)
+		} else if !noted {
+			return o // refused credentials the operator has since replaced: the new ones go now
+		}
 		wait := w.d.cfg.AuthPause
 		if w.pause(wait, true) {
 			w.d.log.Error("the carrier refused the account's credentials; its sends wait",
 				"err", err, "account_id", m.AccountID, "number_id", w.number.id, "wait", wait)
-			if err := w.d.accounts.CarrierRefused(ctx, m.AccountID, time.Now()); err != nil {
-				w.d.log.Error("noting the carrier's refusal failed", "err", err, "account_id", m.AccountID)
-			}
 		}
-		return message.Outcome{Message: m, Status: message.Queued, Reason: message.ReasonCarrierAuthFailed, ErrorCode: code,
-			RetryAt: time.Now().Add(wait), Refund: true}
+		return o
 	case provider.Unsubscribed:
 		return message.Outcome{Message: m, Status: message.Failed, Reason: message.ReasonUnsubscribed, ErrorCode: code}
 	case provider.InvalidNumber:

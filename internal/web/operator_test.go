@@ -14,6 +14,7 @@ import (
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/db/dbtest"
 	"github.com/heraldsms/herald/internal/msgtemplate"
+	"github.com/heraldsms/herald/internal/provider"
 )
 
 // TestOperatorAccounts: the operator lists accounts with this month's
@@ -284,7 +285,10 @@ func TestCarrierRefusalIsShownToTheAccountAndTheOperator(t *testing.T) {
 		require.Zero(t, admin.get("/dashboards/sms").doc.Find("#carrier-refused").Length(), "nothing refused yet")
 
 		at := time.Date(2026, 11, 28, 14, 2, 0, 0, time.UTC)
-		require.NoError(t, s.app.Accounts.CarrierRefused(ctx, s.acct, at))
+		noted, err := s.app.Accounts.CarrierRefused(ctx, s.acct, at,
+			provider.Credentials{AccountSID: simSID, AuthToken: "sim-token", BaseURL: s.url + "/sim"})
+		require.NoError(t, err)
+		require.True(t, noted)
 		for _, path := range []string{"/dashboards/sms", "/outcomes/sms", "/settings"} {
 			banner := admin.get(path).doc.Find("#carrier-refused")
 			require.Equal(t, 1, banner.Length(), path)
