@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/id"
+	"github.com/heraldsms/herald/internal/phone"
 	"github.com/heraldsms/herald/internal/problem"
 )
 
@@ -67,11 +68,13 @@ func checkNumbers(in []NumberInput) error {
 		default:
 			return problem.Invalidf("invalid_number_kind", field+".kind", "kind must be both, transactional or marketing")
 		}
-		if !e164.MatchString(n.Phone) {
-			return problem.Invalidf("invalid_phone", field+".phone", "a sender number must be in +[country code][number] form")
+		if !e164.MatchString(n.Phone) && !shortCode.MatchString(n.Phone) {
+			return problem.Invalidf("invalid_phone", field+".phone",
+				"a sender number must be in +[country code][number] form, or a short code of 5 or 6 digits")
 		}
 		if n.MPS < 0 || n.MPS > 10000 {
-			return problem.Invalidf("invalid_mps", field+".mps", "mps must be between 0 (default 1) and 10000")
+			return problem.Invalidf("invalid_mps", field+".mps",
+				"mps must be between 0 (the number's default: 1, toll-free 3, short code 100) and 10000")
 		}
 		kinds[n.Kind]++
 	}
@@ -87,7 +90,23 @@ func checkNumbers(in []NumberInput) error {
 		"an account has one number of kind both, or one transactional and one marketing number")
 }
 
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+var (
+	e164      = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	shortCode = regexp.MustCompile(`^[0-9]{5,6}$`)
+)
+
+// DefaultMPS is a sender number's rate when the operator gives none: what
+// carriers allow each kind of sender to start with. A short code sends 100
+// messages a second, a toll-free number 3, any other number 1.
+func DefaultMPS(number string) float64 {
+	switch {
+	case shortCode.MatchString(number):
+		return 100
+	case phone.Parse(number, "US").Type == phone.TollFree:
+		return 3
+	}
+	return 1
+}
 
 // ReplaceNumbers sets an account's sender numbers, all at once.
 func (s *Store) ReplaceNumbers(ctx context.Context, accountID string, in []NumberInput) ([]Number, error) {
@@ -129,7 +148,7 @@ func replaceNumbers(ctx context.Context, tx *sql.Tx, accountID string, in []Numb
 	out := make([]Number, 0, len(in))
 	for i, n := range in {
 		if n.MPS == 0 {
-			n.MPS = 1
+			n.MPS = DefaultMPS(n.Phone)
 		}
 		num := Number{ID: kept[n.Phone], AccountID: accountID, Phone: n.Phone, Kind: n.Kind, MPS: n.MPS, CreatedAt: now}
 		if num.ID != "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/heraldsms/herald/internal/clock"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/db/dbtest"
+	"github.com/heraldsms/herald/internal/problem"
 )
 
 // Setting an account's numbers again moves every message still to be sent
@@ -71,5 +72,58 @@ func TestReplacingNumbersMovesTheWaitingMessages(t *testing.T) {
 		require.NoError(t, d.Read().QueryRowContext(ctx,
 			`SELECT count(*) FROM messages WHERE from_phone = '+18885550199' OR account_id <> $1`, a.ID).Scan(&moved))
 		require.Zero(t, moved)
+	})
+}
+
+// A number set without a rate takes what carriers allow its kind of
+// sender to start with; a short code is a sender number too.
+func TestANumbersDefaultRateFollowsItsKind(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		phone string
+		want  float64
+	}{
+		{"+17345550100", 1},  // a geographic long code
+		{"+14165550100", 1},  // Toronto
+		{"+442071838750", 1}, // London
+		{"+18885550100", 3},  // toll-free 888
+		{"+18005550100", 3},  // toll-free 800
+		{"+18335550100", 3},  // toll-free 833
+		{"12345", 100},       // a five-digit short code
+		{"123456", 100},      // a six-digit one
+		{"+1734555010", 1},   // too short to parse: not toll-free
+	} {
+		require.Equal(t, tc.want, account.DefaultMPS(tc.phone), tc.phone)
+	}
+
+	dbtest.EachEngine(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := account.NewStore(d, clock.System{})
+		a, _, err := s.CreateAccount(ctx, account.NewAccount{Name: "Acme"})
+		require.NoError(t, err)
+		got, err := s.ReplaceNumbers(ctx, a.ID, []account.NumberInput{
+			{Phone: "12345", Kind: account.NumberTransactional},
+			{Phone: "+18885550100", Kind: account.NumberMarketing}})
+		require.NoError(t, err)
+		rates := map[string]float64{}
+		for _, n := range got {
+			rates[n.Phone] = n.MPS
+		}
+		require.Equal(t, map[string]float64{"12345": 100, "+18885550100": 3}, rates)
+
+		got, err = s.ReplaceNumbers(ctx, a.ID, []account.NumberInput{{Phone: "12345", Kind: account.NumberBoth, MPS: 20}})
+		require.NoError(t, err)
+		require.Equal(t, 20.0, got[0].MPS, "a rate given is kept")
+
+		for _, bad := range []string{"1234", "1234567", "+1", "12 345", "+0123456789", "١٢٣٤٥"} {
+			_, err := s.ReplaceNumbers(ctx, a.ID, []account.NumberInput{{Phone: bad, Kind: account.NumberBoth}})
+			perr, ok := problem.As(err)
+			require.True(t, ok, "%q: %v", bad, err)
+			require.Equal(t, "invalid_phone", perr.Code, bad)
+		}
+		nums, err := s.Numbers(ctx, a.ID)
+		require.NoError(t, err)
+		require.Len(t, nums, 1, "a refused set changes nothing")
+		require.Equal(t, "12345", nums[0].Phone)
 	})
 }

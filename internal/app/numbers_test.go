@@ -132,3 +132,35 @@ func TestAMessageLeftOnANumberThatWentGoesAfterARestart(t *testing.T) {
 		})
 	}
 }
+
+// A short code is a sender number like any other: its messages go from it
+// at a short code's rate, and a STOP sent to it opts the contact out.
+func TestAShortCodeSendsAndHearsReplies(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			p := startPipeline(t, dbtest.Options(t, e), 50)
+			ctx := context.Background()
+			nums := []account.NumberInput{{Phone: "87654", Kind: account.NumberBoth}}
+			_, err := p.app.Accounts.Configure(ctx, p.acct, account.Setup{Numbers: &nums})
+			require.NoError(t, err)
+			got, err := p.app.Accounts.Numbers(ctx, p.acct)
+			require.NoError(t, err)
+			require.Equal(t, 100.0, got[0].MPS, "a short code's default rate")
+
+			c := p.contact("+17346263333", consent.OptedIn)
+			m := p.waitStatus(p.send(c, 1).ID, message.Delivered)
+			require.Equal(t, "87654", m.From)
+			inbox := p.app.Sim.Inbox("+17346263333")
+			require.Len(t, inbox, 1)
+			require.Equal(t, "87654", inbox[0].From)
+
+			require.NoError(t, p.app.Sim.Reply(ctx, "+17346263333", "87654", "STOP"))
+			after, err := p.app.Contacts.Get(ctx, p.acct, c.ID)
+			require.NoError(t, err)
+			require.Equal(t, consent.OptedOut, after.SMSPreference)
+			require.Equal(t, message.Skipped, p.waitStatus(p.send(c, 2).ID, message.Skipped).Status)
+		})
+	}
+}

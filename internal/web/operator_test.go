@@ -174,7 +174,7 @@ func TestOperatorSMSSetup(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, nums, 2)
 		require.Equal(t, account.NumberMarketing, nums[0].Kind)
-		require.Equal(t, 1.0, nums[0].MPS) // blank is the default, 1 a second
+		require.Equal(t, 3.0, nums[0].MPS) // blank is the default: 3 a second for a toll-free number
 		shown := []string{p.doc.Find("#number_0_phone").AttrOr("value", ""), p.doc.Find("#number_1_phone").AttrOr("value", "")}
 		require.ElementsMatch(t, []string{"+18885550111", "+18885550112"}, shown)
 
