@@ -181,6 +181,12 @@ func (w *worker) handOut(ctx context.Context, msgs []*message.Message, rec *reco
 		defer close(done)
 		select {
 		case <-h.last:
+			if w.heldForAuth() {
+				for _, m := range msgs {
+					rec.add(w.heldOutcome(m))
+				}
+				return
+			}
 			if w.waitPause(ctx) {
 				w.send(ctx, msgs, rec)
 				return
@@ -271,10 +277,16 @@ func (w *worker) waitPause(ctx context.Context) bool {
 		w.sleep(ctx, min(d, authLook))
 		if a, err := w.d.accounts.Get(ctx, w.number.accountID); err == nil && (a.Twilio == nil || a.Twilio.RefusedAt == nil) {
 			w.mu.Lock()
-			if w.authHeld {
+			lifted := w.authHeld
+			if lifted {
 				w.pausedUntil, w.authHeld = time.Time{}, false
 			}
 			w.mu.Unlock()
+			if lifted {
+				if _, err := w.d.messages.ReleaseHeld(ctx, w.number.id); err != nil && ctx.Err() == nil {
+					w.d.log.Error("releasing the messages held for refused credentials failed", "err", err, "number_id", w.number.id)
+				}
+			}
 		}
 	}
 	return false
@@ -286,6 +298,22 @@ func (w *worker) heldForAuth() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.authHeld && time.Now().Before(w.pausedUntil)
+}
+
+// holdEnd is when the number's pause ends.
+func (w *worker) holdEnd() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.pausedUntil
+}
+
+// heldOutcome gives back a claimed message the number holds for refused
+// credentials: queued until the hold ends, its attempt not spent. A batch
+// does not wait out the hold with its claims: a claim that expired
+// meanwhile would have the message taken and sent twice.
+func (w *worker) heldOutcome(m *message.Message) message.Outcome {
+	return message.Outcome{Message: m, Status: message.Queued, Reason: message.ReasonCarrierAuthFailed,
+		RetryAt: w.holdEnd(), Refund: true}
 }
 
 // pause holds the number's sends for d, auth telling whether for refused
@@ -350,8 +378,7 @@ func (w *worker) send(ctx context.Context, msgs []*message.Message, rec *recorde
 		if w.heldForAuth() {
 			// The carrier refused the credentials for a message of this
 			// batch: the rest would be refused alike.
-			rec.add(message.Outcome{Message: m, Status: message.Queued, Reason: message.ReasonCarrierAuthFailed,
-				RetryAt: time.Now(), Refund: true})
+			rec.add(w.heldOutcome(m))
 			continue
 		}
 		if err := w.waitStart(ctx, m); err != nil {
@@ -468,6 +495,9 @@ func (w *worker) outcomeOf(ctx context.Context, m *message.Message, creds provid
 			w.d.log.Error("the carrier refused the account's credentials; its sends wait",
 				"err", err, "account_id", m.AccountID, "number_id", w.number.id, "wait", wait)
 		}
+		// Due when the hold ends, so no claim takes it meanwhile; lifting
+		// the hold early releases it (waitPause).
+		o.RetryAt = w.holdEnd()
 		return o
 	case provider.Unsubscribed:
 		return message.Outcome{Message: m, Status: message.Failed, Reason: message.ReasonUnsubscribed, ErrorCode: code}

@@ -291,6 +291,19 @@ func (s *Service) settle(outcomes []Outcome) {
 	s.awaited.settle(ids)
 }
 
+// ReleaseHeld makes the messages a number held for refused credentials
+// (ReasonCarrierAuthFailed) due at once: the refusal has been cleared.
+func (s *Service) ReleaseHeld(ctx context.Context, numberID string) (int64, error) {
+	now := s.clock.Now()
+	res, err := s.db.Write().ExecContext(ctx, `UPDATE messages SET next_attempt_at = $2
+		WHERE number_id = $1 AND status = 'queued' AND reason = $3 AND next_attempt_at > $2`,
+		numberID, now, ReasonCarrierAuthFailed)
+	if err != nil {
+		return 0, fmt.Errorf("message: release held: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // RequeueExpired puts back messages whose claim ran out (their process
 // died, or their result could not be written), to be sent again. A message
 // claimed maxAttempts times is not: it fails with ReasonClaimsExpired. It
