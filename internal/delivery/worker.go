@@ -479,9 +479,11 @@ func (w *worker) outcomeOf(ctx context.Context, m *message.Message, creds provid
 		}
 		return retry(m, time.Now().Add(backoff(m.Attempts)), "carrier_unavailable", code)
 	case provider.Unauthorized:
-		// The account's credentials, not this message: it is due again at
-		// once, its attempt given back, and the number holds its sends
-		// (waitPause) until the refusal is cleared or the pause ends.
+		// The account's credentials, not this message: its attempt is
+		// given back. Refused credentials the operator has since replaced
+		// say nothing of the new ones, so it goes again at once; otherwise
+		// the number holds its sends (waitPause) until the refusal is
+		// cleared or the hold ends.
 		o := message.Outcome{Message: m, Status: message.Queued, Reason: message.ReasonCarrierAuthFailed, ErrorCode: code,
 			RetryAt: time.Now(), Refund: true}
 		noted, nerr := w.d.accounts.CarrierRefused(ctx, m.AccountID, time.Now(), creds)
