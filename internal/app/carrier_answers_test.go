@@ -85,6 +85,24 @@ func (p *pipeline) useCarrier(baseURL string) {
 	require.NoError(p.t, err)
 }
 
+// authCarrier is a carrier that takes a send when accept says so and
+// otherwise refuses the sub-account's credentials as Twilio does: 401,
+// code 20003.
+func authCarrier(t *testing.T, accept func(*http.Request) bool) *httptest.Server {
+	carrier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if !accept(r) {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"code": 20003, "message": "Authenticate", "status": 401}`))
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"sid": "SM` + id.New("x")[2:] + `", "status": "queued"}`))
+	}))
+	t.Cleanup(carrier.Close)
+	return carrier
+}
+
 // A carrier that refuses the account's credentials (a token rotated at the
 // carrier and not yet in Herald) refuses every send alike. The messages
 // wait, their attempts given back, and go once the credentials work again;
@@ -97,18 +115,13 @@ func TestRefusedCredentialsHoldTheSendsUntilFixed(t *testing.T) {
 			p := startPipeline(t, dbtest.Options(t, e), 50,
 				app.WithDelivery(func(c *delivery.Config) { c.AuthPause = 300 * time.Millisecond }))
 			var refused, fixed atomic.Int32
-			carrier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
+			carrier := authCarrier(t, func(*http.Request) bool {
 				if fixed.Load() == 0 {
 					refused.Add(1)
-					w.WriteHeader(http.StatusUnauthorized)
-					_, _ = w.Write([]byte(`{"code": 20003, "message": "Authenticate", "status": 401}`))
-					return
+					return false
 				}
-				w.WriteHeader(http.StatusCreated)
-				_, _ = w.Write([]byte(`{"sid": "SM` + id.New("x")[2:] + `", "status": "queued"}`))
-			}))
-			t.Cleanup(carrier.Close)
+				return true
+			})
 			p.useCarrier(carrier.URL)
 
 			var msgs []*message.Message
@@ -221,17 +234,10 @@ func TestNewCredentialsReleaseTheHeldSendsAtOnce(t *testing.T) {
 			t.Parallel()
 			p := startPipeline(t, dbtest.Options(t, e), 50) // the real hold: a minute
 			ctx := context.Background()
-			carrier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				if _, token, _ := r.BasicAuth(); token != "rotated-token" {
-					w.WriteHeader(http.StatusUnauthorized)
-					_, _ = w.Write([]byte(`{"code": 20003, "message": "Authenticate", "status": 401}`))
-					return
-				}
-				w.WriteHeader(http.StatusCreated)
-				_, _ = w.Write([]byte(`{"sid": "SM` + id.New("x")[2:] + `", "status": "queued"}`))
-			}))
-			t.Cleanup(carrier.Close)
+			carrier := authCarrier(t, func(r *http.Request) bool {
+				_, token, _ := r.BasicAuth()
+				return token == "rotated-token"
+			})
 			p.useCarrier(carrier.URL)
 
 			var held []*message.Message
@@ -270,19 +276,14 @@ func TestARefusalOfReplacedCredentialsHoldsNothing(t *testing.T) {
 			p := startPipeline(t, dbtest.Options(t, e), 50) // the real hold: a minute
 			ctx := context.Background()
 			arrived, release := make(chan struct{}, 1), make(chan struct{})
-			carrier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				if _, token, _ := r.BasicAuth(); token != "rotated-token" {
-					arrived <- struct{}{}
-					<-release
-					w.WriteHeader(http.StatusUnauthorized)
-					_, _ = w.Write([]byte(`{"code": 20003, "message": "Authenticate", "status": 401}`))
-					return
+			carrier := authCarrier(t, func(r *http.Request) bool {
+				if _, token, _ := r.BasicAuth(); token == "rotated-token" {
+					return true
 				}
-				w.WriteHeader(http.StatusCreated)
-				_, _ = w.Write([]byte(`{"sid": "SM` + id.New("x")[2:] + `", "status": "queued"}`))
-			}))
-			t.Cleanup(carrier.Close)
+				arrived <- struct{}{}
+				<-release // answered once the operator has set new credentials
+				return false
+			})
 			p.useCarrier(carrier.URL)
 
 			m := p.send(p.contact(phoneN(1), consent.OptedIn), 1)
