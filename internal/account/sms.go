@@ -215,7 +215,8 @@ func (s *Store) Credentials(ctx context.Context, accountID string) (provider.Cre
 // account's credentials are no longer the ones used: the operator set new
 // ones while the refused send was on its way.
 func (s *Store) CarrierRefused(ctx context.Context, accountID string, at time.Time, used provider.Credentials) (bool, error) {
-	noted := false
+	noted, first := false, false
+	at = at.UTC().Truncate(time.Microsecond)
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		lock := ""
 		if s.db.Engine == db.Postgres {
@@ -238,11 +239,19 @@ func (s *Store) CarrierRefused(ctx context.Context, accountID string, at time.Ti
 			return nil
 		}
 		noted = true
-		_, err = tx.ExecContext(ctx, `UPDATE accounts SET carrier_refused_at = $2 WHERE id = $1 AND carrier_refused_at IS NULL`,
-			accountID, at.UTC().Truncate(time.Microsecond))
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET carrier_refused_at = $2 WHERE id = $1 AND carrier_refused_at IS NULL`,
+			accountID, at)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		first = n == 1
 		return err
 	})
 	s.changed(accountID)
+	if err == nil && first && s.OnCarrierRefused != nil {
+		s.OnCarrierRefused(ctx, accountID, at)
+	}
 	return noted, wrap0("carrier refused", err)
 }
 

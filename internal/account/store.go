@@ -27,6 +27,10 @@ type Store struct {
 	accounts *readcache.Cache[string, Account]
 	numbers  *readcache.Cache[string, []Number]
 	keys     *readcache.Cache[string, keyRecord]
+
+	// OnCarrierRefused is called once a refusal of the account's
+	// credentials has been noted, at the first refusal of a run.
+	OnCarrierRefused func(ctx context.Context, accountID string, at time.Time)
 }
 
 // cacheFor is how long a read is kept. A change made through another

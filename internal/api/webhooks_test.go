@@ -46,7 +46,7 @@ func TestWebhookEndpointsThroughTheAPI(t *testing.T) {
 		}
 		list := b.do("GET", "/api/v1/webhooks", b.admin, nil).json(t)
 		require.Len(t, list["data"], 1)
-		require.Len(t, list["events"], 8)
+		require.Len(t, list["events"], 9)
 
 		res = b.do("PATCH", "/api/v1/webhooks/"+id, b.admin, map[string]any{"enabled": false, "events": []string{"message.failed"}})
 		require.Equal(t, http.StatusOK, res.status, "%s", res.body)

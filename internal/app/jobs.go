@@ -40,7 +40,24 @@ func (a *App) openJobs(ctx context.Context, box *secret.Box, o options) error {
 	a.Webhooks.SetQueue(q)
 	a.Automations.SetQueue(q)
 	a.Messages.OnMark = a.emitUsageMark
+	a.Accounts.OnCarrierRefused = a.emitCarrierRefused
 	return nil
+}
+
+// emitCarrierRefused tells the account's webhooks that the carrier began
+// refusing its credentials; the store calls it once the refusal is noted.
+func (a *App) emitCarrierRefused(ctx context.Context, accountID string, at time.Time) {
+	acct, err := a.Accounts.Get(ctx, accountID)
+	if err == nil {
+		data := webhook.CarrierRefusedData{RefusedAt: at}
+		if acct.Twilio != nil {
+			data.AccountSID = acct.Twilio.AccountSID
+		}
+		err = a.Webhooks.Emit(ctx, nil, accountID, webhook.CarrierRefused, data)
+	}
+	if err != nil {
+		a.Log.ErrorContext(ctx, "carrier refusal webhook not emitted", "err", err, "account_id", accountID)
+	}
 }
 
 // emitUsageMark tells the account's webhooks that this month's messages

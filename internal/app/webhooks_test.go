@@ -17,6 +17,7 @@ import (
 	"github.com/heraldsms/herald/internal/consent"
 	"github.com/heraldsms/herald/internal/db"
 	"github.com/heraldsms/herald/internal/db/dbtest"
+	"github.com/heraldsms/herald/internal/delivery"
 	"github.com/heraldsms/herald/internal/jobs"
 	"github.com/heraldsms/herald/internal/webhook"
 )
@@ -77,4 +78,64 @@ func usageMarkReachesWebhook(t *testing.T, e db.Engine) {
 	require.Equal(t, int64(1), got.Data.Used)
 	require.Equal(t, int64(2), got.Data.Limit)
 	require.Regexp(t, `^\d{4}-\d{2}$`, got.Data.Month)
+}
+
+// The account's systems hear once that the carrier began refusing its
+// credentials, however many sends are refused in the run; another
+// account's endpoint hears nothing.
+func TestCarrierRefusalReachesTheAccountsWebhook(t *testing.T) {
+	t.Parallel()
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			bodies := make(chan []byte, 8)
+			rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				raw, _ := io.ReadAll(r.Body)
+				bodies <- raw
+			}))
+			t.Cleanup(rcv.Close)
+			p := startPipeline(t, dbtest.Options(t, e), 50,
+				app.WithDelivery(func(c *delivery.Config) { c.AuthPause = 200 * time.Millisecond }),
+				app.WithJobs(func(c *jobs.Config) { c.FetchPollInterval = 20 * time.Millisecond }))
+			ctx := context.Background()
+			url, events := rcv.URL, []string{webhook.CarrierRefused}
+			_, err := p.app.Webhooks.Create(ctx, p.acct, webhook.EndpointInput{URL: &url, Events: &events})
+			require.NoError(t, err)
+			other, _, err := p.app.Accounts.CreateAccount(ctx, account.NewAccount{Name: "Other"})
+			require.NoError(t, err)
+			_, err = p.app.Webhooks.Create(ctx, other.ID, webhook.EndpointInput{URL: &url, Events: &events})
+			require.NoError(t, err)
+
+			var refused atomic.Int32
+			carrier := authCarrier(t, func(*http.Request) bool { refused.Add(1); return false })
+			p.useCarrier(carrier.URL)
+			p.send(p.contact(phoneN(1), consent.OptedIn), 1)
+			p.send(p.contact(phoneN(2), consent.OptedIn), 2)
+			require.Eventually(t, func() bool { return refused.Load() >= 3 }, 10*time.Second, 10*time.Millisecond,
+				"refused again after holds")
+
+			var got struct {
+				Type      string                     `json:"type"`
+				AccountID string                     `json:"account_id"`
+				Data      webhook.CarrierRefusedData `json:"data"`
+			}
+			select {
+			case raw := <-bodies:
+				require.NoError(t, json.Unmarshal(raw, &got))
+			case <-time.After(20 * time.Second):
+				t.Fatal("no carrier.credentials_refused webhook arrived")
+			}
+			require.Equal(t, webhook.CarrierRefused, got.Type)
+			require.Equal(t, p.acct, got.AccountID)
+			require.Equal(t, simSID, got.Data.AccountSID)
+			a, err := p.app.Accounts.Get(ctx, p.acct)
+			require.NoError(t, err)
+			require.True(t, a.Twilio.RefusedAt.Equal(got.Data.RefusedAt), "the time the account shows")
+			select {
+			case raw := <-bodies:
+				t.Fatalf("a second event for the same run of refusals: %s", raw)
+			case <-time.After(time.Second):
+			}
+		})
+	}
 }

@@ -58,7 +58,7 @@ func TestValidateEvents(t *testing.T) {
 	require.Equal(t, []string{"contact.sms_opted_out", "usage.threshold"}, got, "documented order, no repeats")
 	all, err := webhook.ValidateEvents(webhook.Events)
 	require.NoError(t, err)
-	require.Len(t, all, 8)
+	require.Len(t, all, 9)
 
 	_, err = webhook.ValidateEvents([]string{"contact.sms_opted_out", "contact.created"})
 	p, ok := problem.As(err)

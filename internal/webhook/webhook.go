@@ -36,11 +36,12 @@ const (
 	MessageLimitQueued = "message.limit_queued"
 	InboundReceived    = "inbound.received"
 	UsageThreshold     = "usage.threshold"
+	CarrierRefused     = "carrier.credentials_refused"
 )
 
 // Events lists every event type, in the order the API documents them.
 var Events = []string{ContactOptedOut, ContactOptedIn, MessageDelivered, MessageFailed, MessageSkipped,
-	MessageLimitQueued, InboundReceived, UsageThreshold}
+	MessageLimitQueued, InboundReceived, UsageThreshold, CarrierRefused}
 
 var knownEvents = func() map[string]bool {
 	m := make(map[string]bool, len(Events))
@@ -57,6 +58,14 @@ type UsageThresholdData struct {
 	Month string `json:"month"` // YYYY-MM in the account's time zone
 	Used  int64  `json:"used"`
 	Limit int64  `json:"limit"`
+}
+
+// CarrierRefusedData is the data of a carrier.credentials_refused event:
+// the carrier began refusing the account's sub-account credentials, and
+// its sends wait until they work again.
+type CarrierRefusedData struct {
+	AccountSID string    `json:"account_sid"`
+	RefusedAt  time.Time `json:"refused_at"`
 }
 
 // Queue is the job queue deliveries run on; give it Workers workers.
