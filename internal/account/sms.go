@@ -189,10 +189,16 @@ func (s *Store) seal(v string) (string, error) {
 
 // Credentials returns the account's carrier sub-account, unsealed.
 func (s *Store) Credentials(ctx context.Context, accountID string) (provider.Credentials, error) {
+	return s.credentialsIn(ctx, s.db.Read(), accountID, "")
+}
+
+// credentialsIn reads and unseals the account's carrier sub-account
+// through q; suffix ends the statement (a row lock, say).
+func (s *Store) credentialsIn(ctx context.Context, q db.Querier, accountID, suffix string) (provider.Credentials, error) {
 	var c provider.Credentials
 	var sealed string
-	err := s.db.Read().QueryRowContext(ctx,
-		`SELECT twilio_account_sid, twilio_auth_token, twilio_base_url FROM accounts WHERE id = $1`, accountID).
+	err := q.QueryRowContext(ctx,
+		`SELECT twilio_account_sid, twilio_auth_token, twilio_base_url FROM accounts WHERE id = $1`+suffix, accountID).
 		Scan(&c.AccountSID, &sealed, &c.BaseURL)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, problem.NotFoundf("no account %q", accountID)
@@ -222,17 +228,8 @@ func (s *Store) CarrierRefused(ctx context.Context, accountID string, at time.Ti
 		if s.db.Engine == db.Postgres {
 			lock = " FOR UPDATE" // against a Configure that commits meanwhile
 		}
-		var cur provider.Credentials
-		var sealed string
-		err := tx.QueryRowContext(ctx, `SELECT twilio_account_sid, twilio_auth_token, twilio_base_url FROM accounts
-			WHERE id = $1`+lock, accountID).Scan(&cur.AccountSID, &sealed, &cur.BaseURL)
+		cur, err := s.credentialsIn(ctx, tx, accountID, lock)
 		if err != nil {
-			return err
-		}
-		if s.secrets == nil {
-			return errors.New("account: no secret key configured to open carrier credentials")
-		}
-		if cur.AuthToken, err = s.secrets.Open(sealed); err != nil {
 			return err
 		}
 		if cur != used {
