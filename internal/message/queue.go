@@ -45,6 +45,19 @@ func queuedBatch(ctx context.Context, q db.Querier, accountID string, ids []stri
 	return scanMessages(rows)
 }
 
+// distinct is ids without repeats, in their first order.
+func distinct(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 func checkQueueRequest(ids []string, all bool) error {
 	switch {
 	case all && len(ids) > 0:
@@ -75,6 +88,7 @@ func (s *Service) actOnQueue(ctx context.Context, accountID string, ids []string
 	if err := checkQueueRequest(ids, all); err != nil {
 		return res, err
 	}
+	ids = distinct(ids) // an id given twice is one message, counted once
 	a, err := s.accounts.Get(ctx, accountID)
 	if err != nil {
 		return res, err
