@@ -75,14 +75,7 @@ func TestWaitingMessagesFollowTheAccountsNumbers(t *testing.T) {
 			setNumber("+18885550111")
 			// Another process, its numbers cached from before the change,
 			// makes a message on the number that is gone.
-			stale := id.New(id.Message)
-			_, err := p.app.DB.Write().ExecContext(context.Background(), `INSERT INTO messages (id, account_id,
-				program_id, contact_id, number_id, to_phone, from_phone, kind, priority, template_id, version_id, body,
-				encoding, segments, status, next_attempt_at, created_at, updated_at)
-				SELECT $1, account_id, program_id, contact_id, $2, to_phone, '+18885550100', kind, priority, template_id,
-				version_id, body, encoding, segments, 'queued', next_attempt_at, created_at, updated_at
-				FROM messages WHERE id = $3`, stale, gone, msgs[1].ID)
-			require.NoError(t, err)
+			stale := staleMessage(t, p.app.DB, msgs[1].ID, gone)
 			got := p.waitStatus(stale, message.Delivered)
 			require.Equal(t, "+18885550111", got.From)
 			require.Len(t, p.app.Sim.Inbox(phoneN(1)), 2, "the message it was made from, and it")
@@ -112,14 +105,7 @@ func TestAMessageLeftOnANumberThatWentGoesAfterARestart(t *testing.T) {
 			nums := []account.NumberInput{{Phone: "+18885550111", Kind: account.NumberBoth, MPS: 50}}
 			_, err := first.app.Accounts.Configure(ctx, first.acct, account.Setup{Numbers: &nums})
 			require.NoError(t, err)
-			stale := id.New(id.Message)
-			_, err = first.app.DB.Write().ExecContext(ctx, `INSERT INTO messages (id, account_id,
-				program_id, contact_id, number_id, to_phone, from_phone, kind, priority, template_id, version_id, body,
-				encoding, segments, status, next_attempt_at, created_at, updated_at)
-				SELECT $1, account_id, program_id, contact_id, $2, to_phone, '+18885550100', kind, priority, template_id,
-				version_id, body, encoding, segments, 'queued', next_attempt_at, created_at, updated_at
-				FROM messages WHERE id = $3`, stale, gone, sent.ID)
-			require.NoError(t, err)
+			stale := staleMessage(t, first.app.DB, sent.ID, gone)
 			first.stop()
 
 			ln, err := net.Listen("tcp", first.cfg.Addr)
@@ -163,4 +149,20 @@ func TestAShortCodeSendsAndHearsReplies(t *testing.T) {
 			require.Equal(t, message.Skipped, p.waitStatus(p.send(c, 2).ID, message.Skipped).Status)
 		})
 	}
+}
+
+// staleMessage writes, as a process with the numbers cached from before a
+// change would, a queued copy of message from on numberID, sent from the
+// old phone, and returns its id.
+func staleMessage(t *testing.T, d *db.DB, from, numberID string) string {
+	t.Helper()
+	stale := id.New(id.Message)
+	_, err := d.Write().ExecContext(context.Background(), `INSERT INTO messages (id, account_id,
+		program_id, contact_id, number_id, to_phone, from_phone, kind, priority, template_id, version_id, body,
+		encoding, segments, status, next_attempt_at, created_at, updated_at)
+		SELECT $1, account_id, program_id, contact_id, $2, to_phone, '+18885550100', kind, priority, template_id,
+		version_id, body, encoding, segments, 'queued', next_attempt_at, created_at, updated_at
+		FROM messages WHERE id = $3`, stale, numberID, from)
+	require.NoError(t, err)
+	return stale
 }

@@ -61,23 +61,34 @@ func usageMarkReachesWebhook(t *testing.T, e db.Engine) {
 	secret.Store(ep.Secret)
 
 	p.send(p.contact("+17346263333", consent.OptedIn), 1)
-	var got struct {
-		Type      string                     `json:"type"`
-		AccountID string                     `json:"account_id"`
-		Data      webhook.UsageThresholdData `json:"data"`
-	}
-	select {
-	case raw := <-bodies:
-		require.NoError(t, json.Unmarshal(raw, &got))
-	case <-time.After(20 * time.Second):
-		t.Fatal("no usage.threshold webhook arrived")
-	}
+	got := awaitEvent[webhook.UsageThresholdData](t, bodies, webhook.UsageThreshold)
 	require.Equal(t, "usage.threshold", got.Type)
 	require.Equal(t, p.acct, got.AccountID)
 	require.Equal(t, 50, got.Data.Mark)
 	require.Equal(t, int64(1), got.Data.Used)
 	require.Equal(t, int64(2), got.Data.Limit)
 	require.Regexp(t, `^\d{4}-\d{2}$`, got.Data.Month)
+}
+
+// event is a webhook delivery's body, its data of type D.
+type event[D any] struct {
+	Type      string `json:"type"`
+	AccountID string `json:"account_id"`
+	Data      D      `json:"data"`
+}
+
+// awaitEvent reads the next body an endpoint received, failing the test
+// if none comes within 20 s.
+func awaitEvent[D any](t *testing.T, bodies <-chan []byte, name string) event[D] {
+	t.Helper()
+	var got event[D]
+	select {
+	case raw := <-bodies:
+		require.NoError(t, json.Unmarshal(raw, &got))
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no %s webhook arrived", name)
+	}
+	return got
 }
 
 // The account's systems hear once that the carrier began refusing its
@@ -114,17 +125,7 @@ func TestCarrierRefusalReachesTheAccountsWebhook(t *testing.T) {
 			require.Eventually(t, func() bool { return refused.Load() >= 3 }, 10*time.Second, 10*time.Millisecond,
 				"refused again after holds")
 
-			var got struct {
-				Type      string                     `json:"type"`
-				AccountID string                     `json:"account_id"`
-				Data      webhook.CarrierRefusedData `json:"data"`
-			}
-			select {
-			case raw := <-bodies:
-				require.NoError(t, json.Unmarshal(raw, &got))
-			case <-time.After(20 * time.Second):
-				t.Fatal("no carrier.credentials_refused webhook arrived")
-			}
+			got := awaitEvent[webhook.CarrierRefusedData](t, bodies, webhook.CarrierRefused)
 			require.Equal(t, webhook.CarrierRefused, got.Type)
 			require.Equal(t, p.acct, got.AccountID)
 			require.Equal(t, simSID, got.Data.AccountSID)
